@@ -1,0 +1,65 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from './config.js';
+import authPlugin from './plugins/auth.js';
+import errorsPlugin from './plugins/errors.js';
+import helmetPlugin from './plugins/helmet.js';
+import multipartPlugin from './plugins/multipart.js';
+import swaggerPlugin from './plugins/swagger.js';
+import benchRoutes from './routes/bench.js';
+import contentRoutes from './routes/content.js';
+import healthRoutes from './routes/health.js';
+import layoutRoutes from './routes/layouts.js';
+import mediaRoutes from './routes/media.js';
+import playerRoutes from './routes/player.js';
+import playlistRoutes from './routes/playlists.js';
+import scheduleRoutes from './routes/schedules.js';
+import screenRoutes from './routes/screens.js';
+import zoneRoutes from './routes/zones.js';
+import { manifestsPlugin, mediaPlugin, realtimePlugin, storePlugin } from './services/index.js';
+
+export interface BuildOptions {
+  readonly config: Config;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the whole app in memory; it never listens (main.ts does, tests use inject or port 0). */
+export async function buildApp({ config, logger = false }: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger,
+    https: config.tls ? { cert: config.tls.cert, key: config.tls.key } : null,
+    bodyLimit: 2 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  await app.register(
+    fp(
+      async (a: FastifyInstance) => {
+        a.decorate('config', config);
+      },
+      { name: 'config' },
+    ),
+  );
+  await app.register(errorsPlugin);
+  await app.register(helmetPlugin);
+  await app.register(multipartPlugin);
+  await app.register(swaggerPlugin);
+  await app.register(authPlugin);
+
+  await app.register(storePlugin);
+  await app.register(mediaPlugin);
+  await app.register(manifestsPlugin);
+  await app.register(realtimePlugin);
+
+  await app.register(healthRoutes);
+  await app.register(zoneRoutes);
+  await app.register(screenRoutes);
+  await app.register(contentRoutes);
+  await app.register(layoutRoutes);
+  await app.register(playlistRoutes);
+  await app.register(scheduleRoutes);
+  await app.register(mediaRoutes);
+  await app.register(playerRoutes);
+  if (config.benchRoutes) await app.register(benchRoutes);
+  return app;
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BINZHOU_NAMING, DEFAULT_TIME_ZONE, isValidTimeZone, type ZoneNaming } from '../content/index.js';
+
+/** Everything the server reads from the environment, validated once at start. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly timeZone: string;
+  /** The address players and staff reach the server at, used in printed URLs. */
+  readonly publicUrl: string | null;
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | null;
+  readonly naming: ZoneNaming;
+  /** Seed the demo city on a first start with an empty store. */
+  readonly demo: boolean;
+  readonly logLevel: string;
+  /** Enables the benchmark-only broadcast route; never set in production. */
+  readonly benchRoutes: boolean;
+}
+
+/** A configuration problem, reported before anything starts. */
+export class ConfigError extends Error {}
+
+function parsePort(v: string | undefined): number {
+  if (v === undefined || v === '') return 8080;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be 0–65535, got "${v}"`);
+  return n;
+}
+
+function parseBool(name: string, v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined || v === '') return dflt;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+function parseNaming(v: string | undefined): ZoneNaming {
+  if (v === undefined || v === '') return BINZHOU_NAMING;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new ConfigError('ZONECAST_NAMING must be JSON like {"city":"{city}政务公开专区","town":"…","village":"…"}');
+  }
+  const o = parsed as Partial<Record<keyof ZoneNaming, unknown>>;
+  for (const k of ['city', 'town', 'village'] as const) {
+    if (typeof o[k] !== 'string') throw new ConfigError(`ZONECAST_NAMING.${k} must be a string template`);
+  }
+  return { city: String(o.city), town: String(o.town), village: String(o.village) };
+}
+
+/** Reads and checks the configuration; throws ConfigError with a readable message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const timeZone = env.ZONECAST_TZ || DEFAULT_TIME_ZONE;
+  if (!isValidTimeZone(timeZone)) throw new ConfigError(`ZONECAST_TZ "${timeZone}" is not an IANA time zone`);
+  const certPath = env.TLS_CERT || '';
+  const keyPath = env.TLS_KEY || '';
+  if (Boolean(certPath) !== Boolean(keyPath)) throw new ConfigError('Set both TLS_CERT and TLS_KEY, or neither');
+  let tls: Config['tls'] = null;
+  if (certPath && keyPath) {
+    try {
+      tls = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+    } catch (e) {
+      throw new ConfigError(`Cannot read TLS_CERT/TLS_KEY: ${(e as Error).message}`);
+    }
+  }
+  const publicUrl = env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null;
+  if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must start with http:// or https://, got "${publicUrl}"`);
+  return {
+    port: parsePort(env.PORT),
+    host: env.HOST || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR || 'data'),
+    timeZone,
+    publicUrl,
+    tls,
+    naming: parseNaming(env.ZONECAST_NAMING),
+    demo: parseBool('ZONECAST_DEMO', env.ZONECAST_DEMO, true),
+    logLevel: env.LOG_LEVEL || 'info',
+    benchRoutes: parseBool('ZONECAST_BENCH_ROUTES', env.ZONECAST_BENCH_ROUTES, false),
+  };
+}
