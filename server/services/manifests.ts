@@ -177,8 +177,12 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
       case 'screen':
         return [change.after?.id ?? change.before?.id ?? ''].filter(Boolean);
       case 'zone': {
+        // A zone's own subtree, and (when it moved) the screens above its old and new parents,
+        // whose subtree rules may have gained or lost its content.
         const id = change.after?.id ?? change.before?.id ?? '';
-        return screensWhere((s) => isWithin(s.zoneId, id, zones));
+        const above = new Set<string>();
+        for (const p of [change.before?.parentId, change.after?.parentId]) if (p) for (const z of ancestry(p, zones)) above.add(z.id);
+        return screensWhere((s) => above.has(s.zoneId) || isWithin(s.zoneId, id, zones));
       }
       case 'content': {
         // Rule playlists reach up (ancestors) and down (subtree) from a screen's zone, so any
