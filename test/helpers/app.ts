@@ -34,7 +34,7 @@ export async function buildTestApp(opts: { demo?: boolean; env?: Record<string, 
     url: '',
     async listen() {
       await app.listen({ port: 0, host: '127.0.0.1' });
-      t.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      t.url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       return t.url;
     },
     async close() {
@@ -48,8 +48,8 @@ export async function buildTestApp(opts: { demo?: boolean; env?: Record<string, 
 export type ScreenSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A real socket.io-client connection for a device token. */
-export function connectScreen(url: string, token: string): ScreenSocket {
-  return ioClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+export function connectScreen(url: string, token: string, opts: { rejectUnauthorized?: boolean } = {}): ScreenSocket {
+  return ioClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, ...opts });
 }
 
 /** Resolves with the first payload of `event`, or rejects after `ms`. */
