@@ -13,3 +13,4 @@ export * from './schedule.js';
 export * from './screen.js';
 export * from './time.js';
 export * from './zone.js';
+export * from './text-layout.js';
