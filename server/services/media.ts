@@ -33,17 +33,23 @@ const MIME: Record<string, string> = {
   webp: 'image/webp',
   gif: 'image/gif',
   avif: 'image/avif',
-  heif: 'image/avif',
   tiff: 'image/tiff',
 };
 
+/** Major brands of ISO-BMFF still images (AVIF, HEIF): MP4's container, but images for sharp. */
+const IMAGE_BRANDS = new Set(['avif', 'avis', 'heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1']);
+
 /** Recognises the video containers accepted as-is (no transcoding): WebM and MP4. */
 export function sniffVideo(b: Uint8Array): { format: 'webm' | 'mp4'; mime: string } | undefined {
-  if (b.length > 12 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) {
-    const head = Buffer.from(b.subarray(0, 64)).toString('latin1');
-    if (head.includes('webm')) return { format: 'webm', mime: 'video/webm' };
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (buf.length > 12 && buf[0] === 0x1a && buf[1] === 0x45 && buf[2] === 0xdf && buf[3] === 0xa3) {
+    if (buf.subarray(0, 64).toString('latin1').includes('webm')) return { format: 'webm', mime: 'video/webm' };
   }
-  if (b.length > 12 && Buffer.from(b.subarray(4, 8)).toString('latin1') === 'ftyp') return { format: 'mp4', mime: 'video/mp4' };
+  // An MP4 opens with an ftyp box of at least 16 bytes; its major brand tells a video from an AVIF.
+  if (buf.length >= 16 && buf.toString('latin1', 4, 8) === 'ftyp') {
+    const size = buf.readUInt32BE(0);
+    if (size >= 16 && size <= buf.length && !IMAGE_BRANDS.has(buf.toString('latin1', 8, 12))) return { format: 'mp4', mime: 'video/mp4' };
+  }
   return undefined;
 }
 
@@ -74,6 +80,7 @@ export function createMedia(deps: { store: Store; dataDir: string }): MediaServi
   const root = path.join(deps.dataDir, 'media');
   mkdirSync(root, { recursive: true });
   const inflight = new Map<string, Promise<Rendition>>();
+  const ingesting = new Map<string, Promise<{ media: Media; created: boolean }>>();
 
   /** Every box an image may be shown in: each layout region and each whole screen. */
   function boxesInUse(): [number, number][] {
@@ -96,6 +103,16 @@ export function createMedia(deps: { store: Store; dataDir: string }): MediaServi
     const hash = sha256(buffer);
     const existing = store.read().media.find((m) => m.hash === hash);
     if (existing) return { media: existing, created: false };
+    // The same bytes uploaded twice at once would race in storeFiles (one removing the directory
+    // the other just committed, or renaming onto it), so later callers wait for the first.
+    const running = ingesting.get(hash);
+    if (running) return { media: (await running).media, created: false };
+    const p = ingestNew(hash, buffer, originalName).finally(() => ingesting.delete(hash));
+    ingesting.set(hash, p);
+    return p;
+  }
+
+  async function ingestNew(hash: string, buffer: Buffer, originalName: string): Promise<{ media: Media; created: boolean }> {
     const video = sniffVideo(buffer);
     if (video) return storeFiles(hash, buffer, originalName, { format: video.format, mime: video.mime, width: 0, height: 0 }, async () => []);
 
@@ -105,8 +122,9 @@ export function createMedia(deps: { store: Store; dataDir: string }): MediaServi
     } catch (e) {
       throw classify(e);
     }
-    const format = meta.format as string | undefined;
-    if (!format || !(IMAGE_FORMATS as readonly string[]).includes(format === 'heif' ? 'avif' : format)) {
+    // sharp names AVIF "heif"; HEVC-coded HEIF (HEIC) is neither listed nor decodable by sharp's libvips.
+    const format = meta.format === 'heif' ? (meta.compression === 'av1' ? 'avif' : 'heic') : (meta.format as string | undefined);
+    if (!format || !(IMAGE_FORMATS as readonly string[]).includes(format)) {
       throw new AppError('MEDIA_UNSUPPORTED', `format ${format ?? 'unknown'}`);
     }
     if ((meta.width ?? 0) * (meta.height ?? 0) > MEDIA_LIMITS.maxPixels) throw new AppError('MEDIA_TOO_MANY_PIXELS');
