@@ -158,7 +158,7 @@ describe('rotation', () => {
       }).toString();
       expect(JSON.parse(out)).toEqual(here);
     }
-  });
+  }, 60_000);
 });
 
 describe('opening hours', () => {
