@@ -13,6 +13,21 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Creates `dir` and any missing ancestors, fsyncing each parent that gained an entry: otherwise
+ * a power loss could take a new data dir, and every write acknowledged inside it, away.
+ */
+export async function mkdirDurably(dir: string): Promise<void> {
+  const target = path.resolve(dir);
+  const first = await mkdir(target, { recursive: true });
+  if (first === undefined) return;
+  const top = path.dirname(path.resolve(first));
+  for (let d = path.dirname(target); ; d = path.dirname(d)) {
+    await fsyncDir(d);
+    if (d === top || d === path.dirname(d)) break;
+  }
+}
+
 /** Writes `data` to `file` so that after a crash the file holds either the old or the new bytes. */
 export async function writeFileDurably(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
@@ -45,7 +60,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
   constructor(readonly file: string) {}
 
   async read(): Promise<T | null> {
-    await mkdir(path.dirname(this.file), { recursive: true });
+    await mkdirDurably(path.dirname(this.file));
     await this.removeStaleTemps();
     let text: string;
     try {

@@ -69,17 +69,19 @@ export async function createStore(dataDir: string): Promise<Store> {
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
-      const draft = structuredClone(committed);
+      let draft = committed;
       const done: { p: Pending; result: unknown }[] = [];
       for (const p of batch) {
+        // Each mutation runs on its own copy, so one that throws halfway leaves no trace. The
+        // others are never run twice: handlers make ids and timestamps inside the mutation and
+        // answer with what it returned, so a replay would store something else than was answered.
         try {
-          done.push({ p, result: p.mutate(draft) });
+          const next = structuredClone(draft);
+          const result = p.mutate(next);
+          draft = next;
+          done.push({ p, result });
         } catch (err) {
-          // A mutation that throws must leave no trace, so the draft is rebuilt without it.
           p.reject(err);
-          const rebuilt = structuredClone(committed);
-          for (const d of done) d.p.mutate(rebuilt);
-          Object.assign(draft, rebuilt);
         }
       }
       if (done.length === 0) continue;
