@@ -11,6 +11,7 @@ export const RegionSchema = Type.Object(
     width: Type.Integer({ minimum: 1 }),
     height: Type.Integer({ minimum: 1 }),
     playlistId: Type.Union([IdSchema, Type.Null()]),
+    widget: Type.Optional(Type.Union([Type.Literal('clock'), Type.Null()], { description: 'A built-in widget instead of a playlist' })),
   },
   { additionalProperties: false },
 );

@@ -33,6 +33,7 @@ export const ManifestRegionSchema = Type.Object(
     y: Type.Integer(),
     width: Type.Integer(),
     height: Type.Integer(),
+    widget: Type.Union([Type.Literal('clock'), Type.Null()]),
     candidates: Type.Array(CandidateSchema),
   },
   { additionalProperties: false },

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { ContentItem, Daypart, Layout, Playlist, Schedule, Zone } from '../../content/index.js';
+import { legibleCharHeightPx, type ContentItem, type Daypart, type Layout, type Playlist, type Schedule, type Zone } from '../../content/index.js';
 import { writeFileDurably } from '../services/durable-file.js';
 import type { MediaService } from '../services/media.js';
 import { hashToken } from '../services/realtime.js';
@@ -51,10 +51,12 @@ const SCREENS = [
 ];
 
 /** Main area, side column for notices, ticker along the bottom; proportions suit wide and 16:9 walls. */
-function layoutFor(id: string, name: string, w: number, h: number): Layout {
-  const tickerH = Math.max(32, Math.round(h * 0.14));
+function layoutFor(id: string, name: string, w: number, h: number, legiblePx: number): Layout {
+  // One line of legible text: the player scrolls text there as a ticker.
+  const tickerH = Math.max(32, Math.ceil(legiblePx * 1.9));
   const bodyH = h - tickerH;
   const mainW = Math.round(w * 0.62);
+  const clockW = Math.round(w * 0.28);
   const now = new Date().toISOString();
   return {
     id,
@@ -65,7 +67,8 @@ function layoutFor(id: string, name: string, w: number, h: number): Layout {
     regions: [
       { id: 'main', name: '政策发布与便民服务', x: 0, y: 0, width: mainW, height: bodyH, playlistId: 'pl-main' },
       { id: 'side', name: '公示公告与三务公开', x: mainW, y: 0, width: w - mainW, height: bodyH, playlistId: 'pl-notices' },
-      { id: 'ticker', name: '滚动字幕', x: 0, y: bodyH, width: w, height: tickerH, playlistId: 'pl-ticker' },
+      { id: 'ticker', name: '滚动字幕', x: 0, y: bodyH, width: w - clockW, height: tickerH, playlistId: 'pl-ticker' },
+      { id: 'clock', name: '时钟', x: w - clockW, y: bodyH, width: clockW, height: tickerH, playlistId: null, widget: 'clock' },
     ],
     createdAt: now,
     updatedAt: now,
@@ -111,7 +114,7 @@ export async function seedDemo(deps: { store: Store; media: MediaService; dataDi
     draft.zones.push(...ZONES.map((z) => ({ ...z, name: '' })));
     for (const s of SCREENS) {
       const layoutId = `lay-${s.id.slice(4)}`;
-      draft.layouts.push(layoutFor(layoutId, `${s.width}×${s.height} 三分区`, s.width, s.height));
+      draft.layouts.push(layoutFor(layoutId, `${s.width}×${s.height} 三分区`, s.width, s.height, legibleCharHeightPx(s.viewingDistanceM, s.pixelPitchMm)));
       const screen: StoredScreen = {
         ...s,
         openingHours: OFFICE_HOURS,

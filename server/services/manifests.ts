@@ -135,6 +135,7 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
         y: region.y,
         width: region.width,
         height: region.height,
+        widget: region.widget ?? null,
         candidates: found.map((f) => f.candidate),
       });
     }

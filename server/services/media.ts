@@ -79,6 +79,7 @@ export function createMedia(deps: { store: Store; dataDir: string }): MediaServi
   const { store } = deps;
   const root = path.join(deps.dataDir, 'media');
   mkdirSync(root, { recursive: true });
+  let rootSynced = false;
   const inflight = new Map<string, Promise<Rendition>>();
   const ingesting = new Map<string, Promise<{ media: Media; created: boolean }>>();
 
@@ -170,7 +171,11 @@ export function createMedia(deps: { store: Store; dataDir: string }): MediaServi
     info: { format: string; mime: string; width: number; height: number },
     makeRenditions: (dir: string) => Promise<Rendition[]>,
   ): Promise<{ media: Media; created: boolean }> {
-    await mkdir(root, { recursive: true });
+    if (!rootSynced) {
+      // media/ was made at start; its entry in DATA_DIR must be durable before files go in it.
+      await fsyncDir(path.dirname(root));
+      rootSynced = true;
+    }
     const tmpDir = path.join(root, `.tmp-${randomBytes(8).toString('hex')}`);
     await mkdir(tmpDir);
     try {
