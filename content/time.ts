@@ -105,3 +105,8 @@ export function parseClock(hhmm: string): number | undefined {
 export function instant(iso: string): number {
   return Date.parse(iso);
 }
+
+/** Calendar days from the local date of `from` to the local date of `to` (0 on the same day). */
+export function calendarDaysBetween(from: number, to: number, timeZone: string): number {
+  return localTime(to, timeZone).dayNumber - localTime(from, timeZone).dayNumber;
+}

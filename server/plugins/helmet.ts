@@ -15,6 +15,8 @@ export default fp(
         directives: {
           'worker-src': ["'self'", 'blob:'],
           'img-src': ["'self'", 'data:', 'blob:'],
+          // pixi probes video codec support with a data: URL.
+          'media-src': ["'self'", 'data:', 'blob:'],
           'connect-src': ["'self'", 'ws:', 'wss:'],
           'upgrade-insecure-requests': null,
         },

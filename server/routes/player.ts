@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { ManifestSchema } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { hashToken } from '../services/realtime.js';
@@ -36,18 +39,35 @@ export default async function playerRoutes(appIn: FastifyInstance): Promise<void
     },
   );
 
-  // Placeholder until the player lands: it shows which screen the token belongs to.
-  app.get('/player/', { schema: { hide: true, querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }) } }, async (req, reply) => {
-    const token = req.query.token;
-    const screen = token ? app.store.read().screens.find((s) => s.tokenHash === hashToken(token)) : undefined;
-    const title = screen ? `${screen.name} · ${screen.width}×${screen.height}` : '未配对的屏幕 Unpaired screen';
-    const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>ZoneCast 播放端</title>` +
-          `<body style="background:#0b1f3a;color:#fff;font:24px sans-serif;display:grid;place-items:center;height:100vh;margin:0">` +
-          `<main><h1>ZoneCast 播放端(占位页)</h1><p>${esc(title)}</p><p>播放器将在后续版本中提供。The player arrives in a later release.</p></main></body></html>`,
-      );
-  });
+  // The built player (Vite, dist/player). Hashed assets are immutable; index.html is not cached,
+  // so an update is picked up on the next load.
+  const root = playerDist();
+  if (root) {
+    await app.register(fastifyStatic, {
+      root,
+      prefix: '/player/',
+      decorateReply: false,
+      index: ['index.html'],
+      cacheControl: false,
+      setHeaders(res, filePath) {
+        res.header('cache-control', filePath.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  } else {
+    app.get('/player/', { schema: { hide: true } }, async (_req, reply) =>
+      reply
+        .status(503)
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><meta charset="utf-8"><title>ZoneCast</title><p>播放端尚未构建,请运行 npm run build。The player is not built yet: run npm run build.</p>'),
+    );
+  }
+}
+
+/** Where the built player is: dist/player beside the source tree, whether run from source or from dist/. */
+export function playerDist(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [path.resolve(here, '../../dist/player'), path.resolve(here, '../../player')]) {
+    if (existsSync(path.join(candidate, 'index.html'))) return candidate;
+  }
+  return null;
 }

@@ -1,0 +1,198 @@
+import 'pixi.js/unsafe-eval';
+import { Application, Container, Graphics, RendererType, Text } from 'pixi.js';
+import { localTime, regionShowing, screenOpen, type Manifest } from '../../../content/index.js';
+import { clockText } from './clock.js';
+import { FONT_FAMILY, loadGlyphs } from './fonts.js';
+import { RegionView, type RegionState } from './region.js';
+import { TextureStore } from './textures.js';
+import { COLORS } from './theme.js';
+
+export type RendererName = 'webgl' | 'webgpu' | 'canvas';
+
+export interface RendererOptions {
+  readonly canvas: HTMLCanvasElement;
+  /** The screen's pixel size; one canvas pixel is one device pixel. */
+  readonly width: number;
+  readonly height: number;
+  /** The server-corrected clock (epoch ms). */
+  readonly now: () => number;
+  readonly preference?: readonly ('webgl' | 'canvas')[];
+  /** Millimetres of character height per metre of viewing distance (default 8.3). */
+  readonly mmPerMetre?: number;
+  /** Maps manifest URLs (server-relative) to fetchable ones, e.g. for a preview on another origin. */
+  readonly resolveUrl?: (url: string) => string;
+}
+
+export interface RendererState {
+  readonly renderer: RendererName;
+  readonly manifestVersion: string | null;
+  readonly pendingVersion: string | null;
+  readonly open: boolean;
+  readonly regions: Record<string, RegionState>;
+  readonly fps: number;
+  readonly textures: number;
+  readonly now: number;
+}
+
+/** Every string an item may draw, so that the font subsets are in before any layout. */
+function manifestText(m: Manifest): string {
+  const chars = new Set<string>('0123456789年月日星期一二三四五六日剩余天今日截止公示期至联系政策原文解读办理流程所需材料时限收费标准地点咨询电话部门间/:·…【】()');
+  const add = (s: unknown): void => {
+    if (typeof s === 'string') for (const c of s) chars.add(c);
+    else if (Array.isArray(s)) s.forEach(add);
+    else if (s && typeof s === 'object') Object.values(s).forEach(add);
+  };
+  add(m.items);
+  add(m.screen.name);
+  return [...chars].join('');
+}
+
+/**
+ * The player's engine, also used by the composer for previews: it owns the pixi Application,
+ * draws each region of the current manifest at the screen's exact size, and swaps in a new
+ * manifest at the next item boundary once its fonts and textures are ready.
+ */
+export class ZoneCastRenderer {
+  private manifest: Manifest | null = null;
+  private pending: { manifest: Manifest; swapAt: number } | null = null;
+  private regions: RegionView[] = [];
+  private readonly root = new Container();
+  private readonly idle = new Container();
+  private idleText: Text | null = null;
+  private readonly textures: TextureStore;
+  private lastIdle = '';
+
+  private constructor(
+    readonly app: Application,
+    private readonly opts: RendererOptions,
+  ) {
+    this.textures = new TextureStore(opts.resolveUrl);
+    app.stage.addChild(this.root, this.idle);
+    app.ticker.add(() => this.frame());
+  }
+
+  /** Creates the renderer: WebGL first, pixi's canvas renderer as the fallback. */
+  static async create(opts: RendererOptions): Promise<ZoneCastRenderer> {
+    const app = new Application();
+    await app.init({
+      canvas: opts.canvas,
+      width: opts.width,
+      height: opts.height,
+      resolution: 1,
+      autoDensity: false,
+      antialias: false,
+      background: '#000000',
+      preference: [...(opts.preference ?? ['webgl', 'canvas'])] as ('webgl' | 'canvas')[],
+      preserveDrawingBuffer: true,
+      powerPreference: 'low-power',
+    });
+    return new ZoneCastRenderer(app, opts);
+  }
+
+  get rendererName(): RendererName {
+    switch (this.app.renderer.type) {
+      case RendererType.WEBGL:
+        return 'webgl';
+      case RendererType.WEBGPU:
+        return 'webgpu';
+      default:
+        return 'canvas';
+    }
+  }
+
+  /**
+   * Accepts a new manifest. Its glyphs and textures load first; it then takes over at the next
+   * item boundary of the current one (at once when nothing is showing).
+   */
+  async setManifest(m: Manifest): Promise<void> {
+    if (this.manifest?.version === m.version || this.pending?.manifest.version === m.version) return;
+    await loadGlyphs(manifestText(m));
+    await Promise.all(m.assets.filter((a) => a.mime.startsWith('image/')).map((a) => fetch(this.opts.resolveUrl?.(a.url) ?? a.url).then((r) => r.blob()).catch(() => undefined)));
+    const now = this.opts.now();
+    this.pending = { manifest: m, swapAt: this.nextBoundary(now) };
+  }
+
+  /** The earliest instant at which some region of the current manifest changes item. */
+  private nextBoundary(now: number): number {
+    if (!this.manifest) return now;
+    let at = Infinity;
+    for (const r of this.regions) {
+      const s = r.state();
+      if (r.region.widget) continue;
+      const showing = regionShowing(r.region, now, this.manifest.timeZone);
+      if (showing && s.itemId !== null) at = Math.min(at, showing.slotEnd);
+    }
+    return Number.isFinite(at) ? at : now;
+  }
+
+  private swap(m: Manifest): void {
+    for (const r of this.regions) r.destroy();
+    this.regions = [];
+    this.manifest = m;
+    this.app.renderer.background.color = m.layout?.background ?? '#000000';
+    if (this.app.renderer.width !== m.screen.width || this.app.renderer.height !== m.screen.height) {
+      this.app.renderer.resize(m.screen.width, m.screen.height);
+    }
+    for (const region of m.layout?.regions ?? []) {
+      const view = new RegionView(region, m, this.textures, this.opts.mmPerMetre);
+      this.regions.push(view);
+      this.root.addChild(view.container);
+    }
+  }
+
+  private frame(): void {
+    const now = this.opts.now();
+    if (this.pending && now >= this.pending.swapAt) {
+      const { manifest } = this.pending;
+      this.pending = null;
+      this.swap(manifest);
+    }
+    const m = this.manifest;
+    if (!m) return;
+    const lt = localTime(now, m.timeZone);
+    const open = screenOpen(m, now, lt);
+    this.root.visible = open;
+    this.idle.visible = !open;
+    if (!open) {
+      this.drawIdle(now, m);
+      return;
+    }
+    for (const r of this.regions) r.update(now, r.region.widget ? null : regionShowing(r.region, now, m.timeZone, lt));
+  }
+
+  /** Outside opening hours: a dark screen with the screen's name and the time, dim to save power. */
+  private drawIdle(now: number, m: Manifest): void {
+    const text = `${m.screen.name}\n${clockText(now, m.timeZone)}\n非开放时间`;
+    if (text === this.lastIdle) return;
+    this.lastIdle = text;
+    if (!this.idleText) {
+      const px = Math.max(16, Math.floor(m.screen.height / 10));
+      this.idle.addChild(new Graphics().rect(0, 0, m.screen.width, m.screen.height).fill(COLORS.idle));
+      this.idleText = new Text({ text, style: { fontFamily: FONT_FAMILY, fontSize: px, fill: COLORS.muted, align: 'center', lineHeight: Math.round(px * 1.4) } });
+      this.idle.addChild(this.idleText);
+    }
+    this.idleText.text = text;
+    this.idleText.position.set(Math.round((m.screen.width - this.idleText.width) / 2), Math.round((m.screen.height - this.idleText.height) / 2));
+  }
+
+  state(): RendererState {
+    const now = this.opts.now();
+    const regions: Record<string, RegionState> = {};
+    for (const r of this.regions) regions[r.region.id] = r.state();
+    return {
+      renderer: this.rendererName,
+      manifestVersion: this.manifest?.version ?? null,
+      pendingVersion: this.pending?.manifest.version ?? null,
+      open: this.manifest ? screenOpen(this.manifest, now) : false,
+      regions,
+      fps: Math.round(this.app.ticker.FPS),
+      textures: this.textures.count,
+      now,
+    };
+  }
+
+  destroy(): void {
+    for (const r of this.regions) r.destroy();
+    this.app.destroy({ removeView: false }, { children: true, texture: true, textureSource: true });
+  }
+}
