@@ -2,22 +2,13 @@ import { io, type Socket } from 'socket.io-client';
 import { MANIFEST_SCHEMA_VERSION, SOCKET_PATH, type ClientToServerEvents, type Manifest, type ServerToClientEvents } from '../../content/index.js';
 import { ServerClock } from './clock.js';
 import { loadIdentity, loadLastManifest, saveLastManifest, type Placement } from './identity.js';
-import { ZoneCastRenderer, type RendererState } from './renderer/index.js';
+import { ZoneCastRenderer } from './renderer/index.js';
+import type { PlayerState, ZoneCastHandle } from './state.js';
 
 declare global {
   interface Window {
-    zonecast: {
-      state(): PlayerState;
-    };
+    zonecast: ZoneCastHandle;
   }
-}
-
-/** What `window.zonecast.state()` reports, for tests and diagnostics. */
-export interface PlayerState extends Partial<RendererState> {
-  readonly screenId: string | null;
-  readonly online: boolean;
-  readonly clockOffsetMs: number;
-  readonly manifestVersion: string | null;
 }
 
 const url = new URL(location.href);

@@ -3,11 +3,13 @@ import { Application, Container, Graphics, RendererType, Text } from 'pixi.js';
 import { localTime, regionShowing, screenOpen, type Manifest } from '../../../content/index.js';
 import { clockText } from './clock.js';
 import { FONT_FAMILY, loadGlyphs } from './fonts.js';
-import { RegionView, type RegionState } from './region.js';
+import { RegionView } from './region.js';
 import { TextureStore } from './textures.js';
 import { COLORS } from './theme.js';
 
-export type RendererName = 'webgl' | 'webgpu' | 'canvas';
+import type { RendererName, RendererState } from '../state.js';
+
+export type { RendererName, RendererState };
 
 export interface RendererOptions {
   readonly canvas: HTMLCanvasElement;
@@ -23,16 +25,6 @@ export interface RendererOptions {
   readonly resolveUrl?: (url: string) => string;
 }
 
-export interface RendererState {
-  readonly renderer: RendererName;
-  readonly manifestVersion: string | null;
-  readonly pendingVersion: string | null;
-  readonly open: boolean;
-  readonly regions: Record<string, RegionState>;
-  readonly fps: number;
-  readonly textures: number;
-  readonly now: number;
-}
 
 /** Every string an item may draw, so that the font subsets are in before any layout. */
 function manifestText(m: Manifest): string {
@@ -177,7 +169,7 @@ export class ZoneCastRenderer {
 
   state(): RendererState {
     const now = this.opts.now();
-    const regions: Record<string, RegionState> = {};
+    const regions: RendererState['regions'] = {};
     for (const r of this.regions) regions[r.region.id] = r.state();
     return {
       renderer: this.rendererName,

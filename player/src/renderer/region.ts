@@ -2,6 +2,7 @@ import { Container, Graphics } from 'pixi.js';
 import type { Manifest, ManifestRegion, RegionShowing } from '../../../content/index.js';
 import { ClockView } from './clock.js';
 import { createItemView, type ItemView, type ViewContext } from './items/index.js';
+import type { RegionState } from '../state.js';
 import type { TextureStore } from './textures.js';
 import { typeScale } from './theme.js';
 
@@ -14,13 +15,6 @@ interface Shown {
   readonly view: ItemView;
 }
 
-/** What a region reports for diagnostics and tests. */
-export interface RegionState {
-  readonly itemId: string | null;
-  readonly page: number;
-  readonly pages: number;
-  readonly slotStart: number | null;
-}
 
 /**
  * One layout region: a clipped container that shows the item the rules pick, crossfading from

@@ -1,0 +1,35 @@
+/** What the player reports through `window.zonecast.state()`, for tests and diagnostics. */
+
+export type RendererName = 'webgl' | 'webgpu' | 'canvas';
+
+export interface RegionState {
+  readonly itemId: string | null;
+  readonly page: number;
+  readonly pages: number;
+  readonly slotStart: number | null;
+}
+
+export interface RendererState {
+  readonly renderer: RendererName;
+  readonly manifestVersion: string | null;
+  readonly pendingVersion: string | null;
+  readonly open: boolean;
+  readonly regions: Record<string, RegionState>;
+  readonly fps: number;
+  /** Textures held for items on screen. */
+  readonly textures: number;
+  /** The server-corrected clock when the state was taken (epoch ms). */
+  readonly now: number;
+}
+
+export interface PlayerState extends Partial<RendererState> {
+  readonly screenId: string | null;
+  readonly online: boolean;
+  readonly clockOffsetMs: number;
+  readonly manifestVersion: string | null;
+}
+
+/** The diagnostics handle the player puts on `window`. */
+export interface ZoneCastHandle {
+  state(): PlayerState;
+}

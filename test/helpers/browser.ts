@@ -1,0 +1,38 @@
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { PlayerState, ZoneCastHandle } from '../../player/src/state.js';
+
+
+/** Flags that keep Debian's Chromium quiet on a machine with no network but loopback. */
+export const CHROMIUM_ARGS = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--no-sandbox',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Launches Debian's Chromium; no test tool downloads a browser of its own. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** Opens a player page for `token` in a fresh context and waits until it has drawn a manifest. */
+export async function openPlayer(
+  browser: Browser,
+  baseUrl: string,
+  token: string,
+  opts: { context?: BrowserContextOptions; query?: string; waitForManifest?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, ...opts.context });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[player page error] ${e.message}`));
+  await page.goto(`${baseUrl}/player/?token=${encodeURIComponent(token)}${opts.query ? `&${opts.query}` : ''}`);
+  if (opts.waitForManifest !== false) await page.waitForFunction(() => Boolean((globalThis as unknown as { zonecast?: ZoneCastHandle }).zonecast?.state().manifestVersion), null, { timeout: 60_000 });
+  return { context, page };
+}
+
+/** `window.zonecast.state()` of a player page. */
+export function playerState(page: Page): Promise<PlayerState> {
+  return page.evaluate(() => (globalThis as unknown as { zonecast: ZoneCastHandle }).zonecast.state());
+}
