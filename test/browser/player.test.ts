@@ -181,4 +181,66 @@ describe('the player in Chromium', () => {
       await context.close();
     }
   });
+
+  it('recovers from a lost WebGL context and keeps drawing', async () => {
+    const { context, page } = await openPlayer(browser, t.url, tokens['scr-b'] ?? '');
+    try {
+      await page.waitForTimeout(1000);
+      const lit = (px: Buffer) => {
+        let n = 0;
+        for (let i = 0; i < px.length; i += 3) if ((px[i] ?? 0) + (px[i + 1] ?? 0) + (px[i + 2] ?? 0) > 150) n++;
+        return n;
+      };
+      const info = { x: 0, y: 0, width: 400, height: H };
+      expect(lit(await regionPixels(page, info))).toBeGreaterThan(200);
+      const lost = await page.evaluate(async () => {
+        const canvas = document.getElementById('stage') as HTMLCanvasElement;
+        const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | null;
+        const ext = gl?.getExtension('WEBGL_lose_context');
+        if (!gl || !ext) return false;
+        ext.loseContext();
+        await new Promise((r) => setTimeout(r, 500));
+        const wasLost = gl.isContextLost();
+        ext.restoreContext();
+        return wasLost;
+      });
+      expect(lost).toBe(true);
+      // Wait into a new slot, so that new textures are made on the restored context too.
+      await page.waitForTimeout(8000);
+      const s = await playerState(page);
+      expect(s.renderer).toBe('webgl');
+      expect(s.fps).toBeGreaterThan(0);
+      expect(await page.evaluate(() => (document.getElementById('stage') as HTMLCanvasElement).getContext('webgl2')?.isContextLost() ?? false)).toBe(false);
+      expect(lit(await regionPixels(page, info))).toBeGreaterThan(200);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('unloads an image texture once its item leaves the screen', async () => {
+    const png = await sharp({ create: { width: 800, height: 400, channels: 3, background: '#c62828' } }).png().toBuffer();
+    const form = new FormData();
+    form.append('file', new Blob([png], { type: 'image/png' }), 'red.png');
+    const upload = (await (await fetch(`${t.url}/api/media`, { method: 'POST', body: form })).json()) as { media: { hash: string } };
+    await api('POST', '/api/content', { ...base, id: 'img', kind: 'image', zoneId: 'city', title: '图片', mediaHash: upload.media.hash, fit: 'contain', caption: '' });
+    await api('POST', '/api/playlists', {
+      id: 'pl-img', name: '图片', zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 3, scheduleId: null,
+      entries: [{ contentId: 'img' }, { contentId: 't-a' }],
+    });
+    await api('POST', '/api/layouts', { id: 'lay-img', name: '图片', width: 320, height: 160, background: '#000000', regions: [{ id: 'main', name: '主', x: 0, y: 0, width: 320, height: 160, playlistId: 'pl-img' }] });
+    const res = await api('POST', '/api/screens', { id: 'scr-img', zoneId: 'city', name: '图片屏', width: 320, height: 160, pixelPitchMm: 2.5, viewingDistanceM: 3, openingHours: [], layoutId: 'lay-img' });
+    const { context, page } = await openPlayer(browser, t.url, res.deviceToken as string);
+    type S = { zonecast: { state(): { textures?: number; regions?: Record<string, { itemId: string | null }> } } };
+    try {
+      await page.waitForFunction(() => {
+        const s = (globalThis as unknown as S).zonecast.state();
+        return s.regions?.main?.itemId === 'img' && (s.textures ?? 0) >= 1;
+      }, null, { timeout: 30_000 });
+      await page.waitForFunction(() => (globalThis as unknown as S).zonecast.state().regions?.main?.itemId === 't-a', null, { timeout: 30_000 });
+      await page.waitForTimeout(700); // past the crossfade, when the outgoing view is destroyed
+      expect((await playerState(page)).textures).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
 });
