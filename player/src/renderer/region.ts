@@ -1,5 +1,5 @@
 import { Container, Graphics } from 'pixi.js';
-import type { Manifest, ManifestRegion, RegionShowing } from '../../../content/index.js';
+import { findAsset, regionShowing, type Manifest, type ManifestRegion, type RegionShowing } from '../../../content/index.js';
 import { ClockView } from './clock.js';
 import { createItemView, type ItemView, type ViewContext } from './items/index.js';
 import type { RegionState } from '../state.js';
@@ -8,6 +8,8 @@ import { typeScale } from './theme.js';
 
 /** How long the crossfade between two items lasts. */
 export const TRANSITION_MS = 400;
+/** How long before a slot its image starts loading. */
+const PREFETCH_MS = 2500;
 
 interface Shown {
   readonly itemId: string;
@@ -26,6 +28,8 @@ export class RegionView {
   private outgoing: Shown | null = null;
   private clock: ClockView | null = null;
   private readonly ctx: ViewContext;
+  /** A texture loaded ahead for the next slot, held until that slot's view has taken it. */
+  private prefetched: { slotStart: number; url: string } | null = null;
 
   constructor(
     readonly region: ManifestRegion,
@@ -63,6 +67,11 @@ export class RegionView {
         this.current = { itemId: showing.itemId, slotStart: showing.slotStart, view };
       }
     }
+    if (this.prefetched && (!showing || showing.slotStart >= this.prefetched.slotStart)) {
+      this.ctx.textures.release(this.prefetched.url);
+      this.prefetched = null;
+    }
+    if (showing && !this.prefetched && showing.slotEnd - now < PREFETCH_MS) this.prefetchNext(showing.slotEnd);
     if (this.current && showing) {
       this.current.view.update(now, showing);
       const t = Math.min(1, Math.max(0, (now - this.current.slotStart) / TRANSITION_MS));
@@ -78,6 +87,17 @@ export class RegionView {
     }
   }
 
+  /** Loads the texture of the item due at `at`, so that it is on screen from its first frame. */
+  private prefetchNext(at: number): void {
+    const next = regionShowing(this.region, at, this.ctx.timeZone);
+    const item = next ? this.ctx.manifest.items[next.itemId] : undefined;
+    const hash = item && (item.kind === 'image' || item.kind === 'service-map') ? item.mediaHash : null;
+    const asset = hash ? findAsset(this.ctx.manifest.assets, hash, this.region.width, this.region.height) : undefined;
+    if (!next || !asset) return;
+    this.prefetched = { slotStart: next.slotStart, url: asset.url };
+    void this.ctx.textures.acquire(asset.url).catch(() => undefined);
+  }
+
   state(): RegionState {
     if (this.clock) return { itemId: null, page: 0, pages: 0, slotStart: null };
     return {
@@ -89,6 +109,8 @@ export class RegionView {
   }
 
   destroy(): void {
+    if (this.prefetched) this.ctx.textures.release(this.prefetched.url);
+    this.prefetched = null;
     this.current?.view.destroy();
     this.outgoing?.view.destroy();
     this.clock?.destroy();
