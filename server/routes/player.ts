@@ -12,8 +12,8 @@ import { errorResponses } from './crud.js';
 /** The screen that owns the bearer device token of a request. */
 export function screenOf(app: FastifyInstance, req: FastifyRequest): string {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  const token = m?.[1];
-  const screen = token ? app.store.read().screens.find((s) => s.tokenHash === hashToken(token)) : undefined;
+  const tokenHash = m?.[1] ? hashToken(m[1]) : null;
+  const screen = tokenHash ? app.store.read().screens.find((s) => s.tokenHash === tokenHash) : undefined;
   if (!screen) throw new AppError('DEVICE_TOKEN_INVALID');
   return screen.id;
 }

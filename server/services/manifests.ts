@@ -35,6 +35,8 @@ export type Change =
 export interface ManifestService {
   /** Resolves a screen's manifest from the committed store at instant `now`. */
   resolve(screenId: string, now?: number): Promise<Manifest>;
+  /** Resolvers for many screens over one snapshot, sharing the work of screens alike. */
+  resolveMany(screenIds: readonly string[], now?: number): { screenId: string; manifest: () => Promise<Manifest> }[];
   /** Screens whose manifest a change may alter; a superset, narrowed later by hash. */
   affectedScreens(change: Change): string[];
 }
@@ -65,100 +67,151 @@ function windowOf(item: ContentItem, schedule: Schedule | undefined): Window {
   return intersectWindows(...parts);
 }
 
+/** What every screen of one zone with one layout shares: the layout with its candidates, items and assets. */
+interface SharedPart {
+  readonly layout: ManifestBody['layout'];
+  readonly items: Record<string, ContentItem>;
+  readonly assets: ManifestAsset[];
+  /** canonicalJson of each, computed once for all the screens sharing them. */
+  readonly json: { readonly layout: string; readonly items: string; readonly assets: string };
+}
+
+/**
+ * The canonical JSON of a manifest body, assembled from pre-serialised shared parts. Keys are in
+ * canonicalJson's sorted order, so the result equals canonicalJson(body) byte for byte (a test
+ * holds it to that).
+ */
+function bodyJson(shared: SharedPart, body: Pick<ManifestBody, 'schemaVersion' | 'screen' | 'screenId' | 'timeZone'>): string {
+  return (
+    `{"assets":${shared.json.assets},"items":${shared.json.items},"layout":${shared.json.layout},` +
+    `"schemaVersion":${canonicalJson(body.schemaVersion)},"screen":${canonicalJson(body.screen)},` +
+    `"screenId":${canonicalJson(body.screenId)},"timeZone":${canonicalJson(body.timeZone)}}`
+  );
+}
+
 /** Builds manifests from the store; pure apart from creating missing media renditions. */
 export function createManifests(deps: { store: Store; media: MediaService; timeZone: string }): ManifestService {
   const { store, media, timeZone } = deps;
 
-  function candidatesFor(data: Readonly<Data>, playlist: Playlist, screen: StoredScreen, zones: ReadonlyMap<string, Zone>, now: number) {
+  /**
+   * A resolver over one committed snapshot. Screens of the same zone and layout share their
+   * candidates, items and assets, so a city-wide change resolves each (zone, layout) once.
+   */
+  function resolverFor(data: Readonly<Data>, now: number) {
+    const zones = new Map(data.zones.map((z) => [z.id, z]));
     const schedules = new Map(data.schedules.map((s) => [s.id, s]));
     const contentById = new Map(data.content.map((c) => [c.id, c]));
-    const picks: { item: ContentItem; scheduleId: string | null; durationS?: number; weight?: number }[] = [];
-    if (playlist.mode === 'fixed') {
-      for (const e of playlist.entries) {
-        const item = contentById.get(e.contentId);
-        if (!item) continue;
-        picks.push({ item, scheduleId: e.scheduleId ?? playlist.scheduleId, durationS: e.durationS, weight: e.weight });
-      }
-    } else if (playlist.rule) {
-      const rule = playlist.rule;
-      const matched = data.content
-        .filter((c) => (rule.kinds as readonly string[]).includes(c.kind) && scopeHolds(rule.scope, c.zoneId, screen.zoneId, zones))
-        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1));
-      for (const item of matched) picks.push({ item, scheduleId: playlist.scheduleId });
-    }
-    const out: { candidate: Candidate; item: ContentItem }[] = [];
-    for (const p of picks) {
-      if (p.item.status !== 'published') continue;
-      const schedule = p.scheduleId ? schedules.get(p.scheduleId) : undefined;
-      const win = windowOf(p.item, schedule);
-      if (win.to !== null && (win.to <= now || (win.from !== null && win.from >= win.to))) continue;
-      out.push({
-        item: p.item,
-        candidate: {
-          itemId: p.item.id,
-          from: win.from,
-          to: win.to,
-          dayparts: schedule?.dayparts ?? [],
-          priority: schedule?.priority ?? 0,
-          weight: p.weight ?? schedule?.weight ?? 1,
-          durationMs: Math.round((p.durationS ?? p.item.durationS ?? playlist.defaultDurationS) * 1000),
-        },
-      });
-      if (playlist.mode === 'rule' && playlist.rule && out.length >= playlist.rule.limit) break;
-    }
-    return out;
-  }
+    const screens = new Map(data.screens.map((s) => [s.id, s]));
+    const layouts = new Map(data.layouts.map((l) => [l.id, l]));
+    const playlists = new Map(data.playlists.map((p) => [p.id, p]));
+    const newestFirst = [...data.content].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1));
+    const shared = new Map<string, Promise<SharedPart>>();
 
-  async function resolve(screenId: string, now = Date.now()): Promise<Manifest> {
-    const data = store.read();
-    const screen = data.screens.find((s) => s.id === screenId);
-    if (!screen) throw new Error(`no screen ${screenId}`);
-    const zones = new Map(data.zones.map((z) => [z.id, z]));
-    const layout = screen.layoutId ? data.layouts.find((l) => l.id === screen.layoutId) : undefined;
-    const items: Record<string, ContentItem> = {};
-    const assets = new Map<string, ManifestAsset>();
-    const regions: ManifestRegion[] = [];
-    for (const region of layout?.regions ?? []) {
-      const playlist = region.playlistId ? data.playlists.find((p) => p.id === region.playlistId) : undefined;
-      const found = playlist ? candidatesFor(data, playlist, screen, zones, now) : [];
-      for (const { item } of found) {
-        items[item.id] = item;
-        for (const hash of mediaHashesOf(item)) {
-          const asset = await media.assetFor(hash, region.width, region.height);
-          if (asset) assets.set(`${asset.mediaHash}@${asset.box}`, asset);
+    function candidatesFor(playlist: Playlist, zoneId: string) {
+      const picks: { item: ContentItem; scheduleId: string | null; durationS?: number; weight?: number }[] = [];
+      if (playlist.mode === 'fixed') {
+        for (const e of playlist.entries) {
+          const item = contentById.get(e.contentId);
+          if (item) picks.push({ item, scheduleId: e.scheduleId ?? playlist.scheduleId, durationS: e.durationS, weight: e.weight });
+        }
+      } else if (playlist.rule) {
+        const rule = playlist.rule;
+        for (const c of newestFirst) {
+          if ((rule.kinds as readonly string[]).includes(c.kind) && scopeHolds(rule.scope, c.zoneId, zoneId, zones)) picks.push({ item: c, scheduleId: playlist.scheduleId });
         }
       }
-      regions.push({
-        id: region.id,
-        name: region.name,
-        x: region.x,
-        y: region.y,
-        width: region.width,
-        height: region.height,
-        widget: region.widget ?? null,
-        candidates: found.map((f) => f.candidate),
-      });
+      const out: { candidate: Candidate; item: ContentItem }[] = [];
+      for (const p of picks) {
+        if (p.item.status !== 'published') continue;
+        const schedule = p.scheduleId ? schedules.get(p.scheduleId) : undefined;
+        const win = windowOf(p.item, schedule);
+        if (win.to !== null && (win.to <= now || (win.from !== null && win.from >= win.to))) continue;
+        out.push({
+          item: p.item,
+          candidate: {
+            itemId: p.item.id,
+            from: win.from,
+            to: win.to,
+            dayparts: schedule?.dayparts ?? [],
+            priority: schedule?.priority ?? 0,
+            weight: p.weight ?? schedule?.weight ?? 1,
+            durationMs: Math.round((p.durationS ?? p.item.durationS ?? playlist.defaultDurationS) * 1000),
+          },
+        });
+        if (playlist.mode === 'rule' && playlist.rule && out.length >= playlist.rule.limit) break;
+      }
+      return out;
     }
-    const body: ManifestBody = {
-      schemaVersion: MANIFEST_SCHEMA_VERSION,
-      screenId: screen.id,
-      timeZone,
-      screen: {
-        name: screen.name,
-        width: screen.width,
-        height: screen.height,
-        pixelPitchMm: screen.pixelPitchMm,
-        viewingDistanceM: screen.viewingDistanceM,
-        openingHours: screen.openingHours,
-      },
-      layout: layout
-        ? { id: layout.id, width: layout.width, height: layout.height, background: layout.background, regions }
-        : null,
-      items,
-      assets: [...assets.values()].sort((a, b) => (a.url < b.url ? -1 : 1)),
+
+    async function buildShared(layoutId: string | null, zoneId: string): Promise<SharedPart> {
+      const layout = layoutId ? layouts.get(layoutId) : undefined;
+      const items: Record<string, ContentItem> = {};
+      const assets = new Map<string, ManifestAsset>();
+      const regions: ManifestRegion[] = [];
+      for (const region of layout?.regions ?? []) {
+        const playlist = region.playlistId ? playlists.get(region.playlistId) : undefined;
+        const found = playlist ? candidatesFor(playlist, zoneId) : [];
+        for (const { item } of found) {
+          items[item.id] = item;
+          for (const hash of mediaHashesOf(item)) {
+            const asset = await media.assetFor(hash, region.width, region.height);
+            if (asset) assets.set(`${asset.mediaHash}@${asset.box}`, asset);
+          }
+        }
+        regions.push({
+          id: region.id,
+          name: region.name,
+          x: region.x,
+          y: region.y,
+          width: region.width,
+          height: region.height,
+          widget: region.widget ?? null,
+          candidates: found.map((f) => f.candidate),
+        });
+      }
+      const manifestLayout = layout ? { id: layout.id, width: layout.width, height: layout.height, background: layout.background, regions } : null;
+      const assetList = [...assets.values()].sort((a, b) => (a.url < b.url ? -1 : 1));
+      return {
+        layout: manifestLayout,
+        items,
+        assets: assetList,
+        json: { layout: canonicalJson(manifestLayout), items: canonicalJson(items), assets: canonicalJson(assetList) },
+      };
+    }
+
+    return async function resolveOne(screenId: string): Promise<Manifest> {
+      const screen = screens.get(screenId);
+      if (!screen) throw new Error(`no screen ${screenId}`);
+      const key = `${screen.layoutId ?? ''}\u0000${screen.zoneId}`;
+      let part = shared.get(key);
+      if (!part) {
+        part = buildShared(screen.layoutId, screen.zoneId);
+        shared.set(key, part);
+      }
+      const sp = await part;
+      const own = {
+        schemaVersion: MANIFEST_SCHEMA_VERSION,
+        screenId: screen.id,
+        timeZone,
+        screen: {
+          name: screen.name,
+          width: screen.width,
+          height: screen.height,
+          pixelPitchMm: screen.pixelPitchMm,
+          viewingDistanceM: screen.viewingDistanceM,
+          openingHours: screen.openingHours,
+        },
+      };
+      const version = createHash('sha256').update(bodyJson(sp, own)).digest('hex');
+      return { ...own, layout: sp.layout, items: sp.items, assets: sp.assets, version, generatedAt: now, horizonUntil: now + MANIFEST_HORIZON_MS };
     };
-    return { ...body, version: manifestVersion(body), generatedAt: now, horizonUntil: now + MANIFEST_HORIZON_MS };
   }
+
+  const resolve = (screenId: string, now = Date.now()): Promise<Manifest> => resolverFor(store.read(), now)(screenId);
+  const resolveMany = (screenIds: readonly string[], now = Date.now()) => {
+    const one = resolverFor(store.read(), now);
+    return screenIds.map((id) => ({ screenId: id, manifest: () => one(id) }));
+  };
 
   function screensWhere(pred: (s: StoredScreen) => boolean): string[] {
     return store
@@ -217,5 +270,5 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
     }
   }
 
-  return { resolve, affectedScreens };
+  return { resolve, resolveMany, affectedScreens };
 }

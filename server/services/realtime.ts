@@ -42,7 +42,8 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
 
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
-    const screen = typeof token === 'string' && token.length >= 16 ? store.read().screens.find((s) => s.tokenHash === hashToken(token)) : undefined;
+    const tokenHash = typeof token === 'string' && token.length >= 16 ? hashToken(token) : null;
+    const screen = tokenHash ? store.read().screens.find((s) => s.tokenHash === tokenHash) : undefined;
     if (!screen) {
       const err = new Error('DEVICE_TOKEN_INVALID') as Error & { data?: unknown };
       err.data = errorBody('DEVICE_TOKEN_INVALID');
@@ -85,9 +86,12 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
 
   async function publish(change: Change): Promise<string[]> {
     const pushed: string[] = [];
-    for (const screenId of manifests.affectedScreens(change)) {
+    let n = 0;
+    for (const { screenId, manifest: resolveOne } of manifests.resolveMany(manifests.affectedScreens(change))) {
+      // Let heartbeats and requests through during a large fan-out.
+      if (++n % 64 === 0) await new Promise<void>((r) => setImmediate(r));
       try {
-        const manifest = await manifests.resolve(screenId);
+        const manifest = await resolveOne();
         if (delivered.get(screenId) === manifest.version) continue;
         delivered.set(screenId, manifest.version);
         io.to(rooms.screen(screenId)).emit('manifest:changed', { screenId, version: manifest.version, manifest });
