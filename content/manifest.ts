@@ -73,6 +73,7 @@ export const ManifestBodySchema = Type.Object(
       height: Type.Integer(),
       pixelPitchMm: Type.Number(),
       viewingDistanceM: Type.Number(),
+      mmPerMetre: Type.Number({ description: 'Character height per metre of viewing distance, for legibility' }),
       openingHours: Type.Array(DaypartSchema),
     }),
     layout: Type.Union([

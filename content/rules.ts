@@ -110,7 +110,11 @@ export function regionShowing(region: Pick<ManifestRegion, 'candidates'>, t: num
 }
 
 /** True when the screen is inside its opening hours at `t` (no hours means always open). */
-export function screenOpen(manifest: Pick<Manifest, 'screen' | 'timeZone'>, t: number, lt = localTime(t, manifest.timeZone)): boolean {
+export function screenOpen(
+  manifest: { readonly screen: { readonly openingHours: readonly Daypart[] }; readonly timeZone: string },
+  t: number,
+  lt = localTime(t, manifest.timeZone),
+): boolean {
   return anyDaypartHolds(manifest.screen.openingHours, lt);
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BINZHOU_NAMING, DEFAULT_TIME_ZONE, isValidTimeZone, type ZoneNaming } from '../content/index.js';
+import { BINZHOU_NAMING, DEFAULT_MM_PER_METRE, DEFAULT_TIME_ZONE, isValidTimeZone, type ZoneNaming } from '../content/index.js';
 
 /** Everything the server reads from the environment, validated once at start. */
 export interface Config {
@@ -15,6 +15,8 @@ export interface Config {
   /** Seed the demo city on a first start with an empty store. */
   readonly demo: boolean;
   readonly logLevel: string;
+  /** Millimetres of character height per metre of viewing distance (legibility rule). */
+  readonly mmPerMetre: number;
   /** Enables the benchmark-only broadcast route; never set in production. */
   readonly benchRoutes: boolean;
 }
@@ -68,8 +70,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const publicUrl = env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null;
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must start with http:// or https://, got "${publicUrl}"`);
+  const mmPerMetre = env.ZONECAST_MM_PER_METRE ? Number(env.ZONECAST_MM_PER_METRE) : DEFAULT_MM_PER_METRE;
+  if (!Number.isFinite(mmPerMetre) || mmPerMetre < 2 || mmPerMetre > 40) throw new ConfigError(`ZONECAST_MM_PER_METRE must be a number from 2 to 40, got "${env.ZONECAST_MM_PER_METRE}"`);
   return {
     port: parsePort(env.PORT),
+    mmPerMetre,
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR || 'data'),
     timeZone,

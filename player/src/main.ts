@@ -3,6 +3,7 @@ import { MANIFEST_SCHEMA_VERSION, SOCKET_PATH, type ClientToServerEvents, type M
 import { ServerClock } from './clock.js';
 import { loadIdentity, loadLastManifest, saveLastManifest, type Placement } from './identity.js';
 import { ZoneCastRenderer } from './renderer/index.js';
+import { isPatternKind } from './renderer/pattern.js';
 import type { PlayerState, ZoneCastHandle } from './state.js';
 
 declare global {
@@ -16,6 +17,10 @@ const canvas = document.getElementById('stage') as HTMLCanvasElement;
 const notice = document.getElementById('notice') as HTMLDivElement;
 const rate = Number(url.searchParams.get('clockRate') ?? '1');
 const clock = new ServerClock(rate > 0 ? rate : 1, Number(url.searchParams.get('clockStart') ?? Date.now()));
+// `?pattern=checker`: a calibration pattern instead of content, for aligning the sending card.
+const pattern = url.searchParams.get('pattern');
+// `?renderer=canvas`: pixi's canvas renderer only, for a PC whose WebGL misdraws.
+const preference = url.searchParams.get('renderer') === 'canvas' ? (['canvas'] as const) : undefined;
 let renderer: ZoneCastRenderer | null = null;
 let creating: Promise<ZoneCastRenderer> | null = null;
 let screenId: string | null = null;
@@ -27,13 +32,21 @@ function say(text: string | null): void {
   notice.style.display = text ? 'grid' : 'none';
 }
 
-/** One canvas pixel per device pixel, whatever the OS display scaling, at the configured offset. */
+/**
+ * One canvas pixel per device pixel, whatever the OS display scaling, at the configured offset.
+ * Layout rounds lengths to 1/64 CSS px, so at a ratio of 1.25 or 1.5 a box of `37 / 1.25` px
+ * lands at 36.99 device px and the browser blends its edges and may drop a row. A transform is
+ * not rounded: the canvas is laid out at its size in device pixels (whole CSS px) and scaled
+ * down by the ratio, so it lands on whole device pixels.
+ */
 function place(width: number, height: number): void {
   const dpr = window.devicePixelRatio || 1;
-  canvas.style.left = `${placement.x / dpr}px`;
-  canvas.style.top = `${placement.y / dpr}px`;
-  canvas.style.width = `${width / dpr}px`;
-  canvas.style.height = `${height / dpr}px`;
+  canvas.style.left = '0px';
+  canvas.style.top = '0px';
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.style.transformOrigin = '0 0';
+  canvas.style.transform = `scale(${1 / dpr}) translate(${placement.x}px, ${placement.y}px)`;
 }
 
 async function show(m: Manifest): Promise<void> {
@@ -42,7 +55,10 @@ async function show(m: Manifest): Promise<void> {
     return;
   }
   if (!renderer) {
-    creating ??= ZoneCastRenderer.create({ canvas, width: m.screen.width, height: m.screen.height, now: () => clock.now() });
+    creating ??= ZoneCastRenderer.create({ canvas, width: m.screen.width, height: m.screen.height, now: () => clock.now(), preference }).then((r) => {
+      if (isPatternKind(pattern)) r.showPattern(pattern);
+      return r;
+    });
     renderer = await creating;
   }
   place(m.screen.width, m.screen.height);

@@ -37,7 +37,7 @@ export const mediaPlugin = fp(
 /** Manifest resolution. */
 export const manifestsPlugin = fp(
   async (app: FastifyInstance) => {
-    app.decorate('manifests', createManifests({ store: app.store, media: app.media, timeZone: app.config.timeZone }));
+    app.decorate('manifests', createManifests({ store: app.store, media: app.media, timeZone: app.config.timeZone, mmPerMetre: app.config.mmPerMetre }));
   },
   { name: 'manifests', dependencies: ['store', 'media'] },
 );

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  DEFAULT_MM_PER_METRE,
   MANIFEST_HORIZON_MS,
   MANIFEST_SCHEMA_VERSION,
   ancestry,
@@ -90,8 +91,9 @@ function bodyJson(shared: SharedPart, body: Pick<ManifestBody, 'schemaVersion' |
 }
 
 /** Builds manifests from the store; pure apart from creating missing media renditions. */
-export function createManifests(deps: { store: Store; media: MediaService; timeZone: string }): ManifestService {
+export function createManifests(deps: { store: Store; media: MediaService; timeZone: string; mmPerMetre?: number }): ManifestService {
   const { store, media, timeZone } = deps;
+  const mmPerMetre = deps.mmPerMetre ?? DEFAULT_MM_PER_METRE;
 
   /**
    * A resolver over one committed snapshot. Screens of the same zone and layout share their
@@ -199,6 +201,7 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
           height: screen.height,
           pixelPitchMm: screen.pixelPitchMm,
           viewingDistanceM: screen.viewingDistanceM,
+          mmPerMetre,
           openingHours: screen.openingHours,
         },
       };

@@ -225,7 +225,8 @@ describe('the player in Chromium', () => {
     await api('POST', '/api/content', { ...base, id: 'img', kind: 'image', zoneId: 'city', title: '图片', mediaHash: upload.media.hash, fit: 'contain', caption: '' });
     await api('POST', '/api/playlists', {
       id: 'pl-img', name: '图片', zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 3, scheduleId: null,
-      entries: [{ contentId: 'img' }, { contentId: 't-a' }],
+      // The text stays 8 s, longer than the image prefetch lead, so a moment exists with no texture held.
+      entries: [{ contentId: 'img' }, { contentId: 't-a', durationS: 8 }],
     });
     await api('POST', '/api/layouts', { id: 'lay-img', name: '图片', width: 320, height: 160, background: '#000000', regions: [{ id: 'main', name: '主', x: 0, y: 0, width: 320, height: 160, playlistId: 'pl-img' }] });
     const res = await api('POST', '/api/screens', { id: 'scr-img', zoneId: 'city', name: '图片屏', width: 320, height: 160, pixelPitchMm: 2.5, viewingDistanceM: 3, openingHours: [], layoutId: 'lay-img' });

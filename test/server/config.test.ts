@@ -10,7 +10,8 @@ import { buildTestApp, connectScreen, once } from '../helpers/app.js';
 describe('configuration', () => {
   it('runs the embedded demo with defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', timeZone: 'Asia/Shanghai', publicUrl: null, tls: null, demo: true });
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', timeZone: 'Asia/Shanghai', publicUrl: null, tls: null, demo: true, mmPerMetre: 8.3 });
+    expect(loadConfig({ ZONECAST_MM_PER_METRE: '10' }).mmPerMetre).toBe(10);
     expect(c.naming.village).toBe('{city}{town}{village}政务公开专区');
   });
 
@@ -27,6 +28,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ PUBLIC_URL: 'zonecast.lan' })).toThrow(/PUBLIC_URL/);
     expect(() => loadConfig({ ZONECAST_NAMING: '{"city":1}' })).toThrow(/ZONECAST_NAMING/);
     expect(() => loadConfig({ ZONECAST_DEMO: 'maybe' })).toThrow(/ZONECAST_DEMO/);
+    expect(() => loadConfig({ ZONECAST_MM_PER_METRE: 'big' })).toThrow(/ZONECAST_MM_PER_METRE/);
   });
 });
 

@@ -1,8 +1,9 @@
 import 'pixi.js/unsafe-eval';
-import { Application, Container, Graphics, RendererType, Text } from 'pixi.js';
+import { Application, Container, Graphics, RendererType, Text, UPDATE_PRIORITY } from 'pixi.js';
 import { localTime, regionShowing, screenOpen, type Manifest } from '../../../content/index.js';
 import { clockText } from './clock.js';
 import { FONT_FAMILY, loadGlyphs } from './fonts.js';
+import { createPattern, type PatternKind } from './pattern.js';
 import { RegionView } from './region.js';
 import { TextureStore } from './textures.js';
 import { COLORS } from './theme.js';
@@ -19,8 +20,6 @@ export interface RendererOptions {
   /** The server-corrected clock (epoch ms). */
   readonly now: () => number;
   readonly preference?: readonly ('webgl' | 'canvas')[];
-  /** Millimetres of character height per metre of viewing distance (default 8.3). */
-  readonly mmPerMetre?: number;
   /** Maps manifest URLs (server-relative) to fetchable ones, e.g. for a preview on another origin. */
   readonly resolveUrl?: (url: string) => string;
 }
@@ -53,6 +52,7 @@ export class ZoneCastRenderer {
   private idleText: Text | null = null;
   private readonly textures: TextureStore;
   private lastIdle = '';
+  private pattern: { kind: PatternKind; view: Container } | null = null;
 
   private constructor(
     readonly app: Application,
@@ -124,12 +124,36 @@ export class ZoneCastRenderer {
     this.app.renderer.background.color = m.layout?.background ?? '#000000';
     if (this.app.renderer.width !== m.screen.width || this.app.renderer.height !== m.screen.height) {
       this.app.renderer.resize(m.screen.width, m.screen.height);
+      if (this.pattern) this.showPattern(this.pattern.kind);
     }
     for (const region of m.layout?.regions ?? []) {
-      const view = new RegionView(region, m, this.textures, this.opts.mmPerMetre);
+      const view = new RegionView(region, m, this.textures);
       this.regions.push(view);
       this.root.addChild(view.container);
     }
+  }
+
+  /**
+   * Draws a calibration pattern over the whole screen instead of content (`null`: content again).
+   * Manifests keep arriving and swapping underneath, so the pattern follows a change of size.
+   * Once the pattern is on the canvas, the canvas carries `data-pattern="<kind>"`.
+   */
+  showPattern(kind: PatternKind | null): void {
+    const canvas = this.opts.canvas;
+    delete canvas.dataset.pattern;
+    this.pattern?.view.destroy({ children: true, texture: true, textureSource: true });
+    this.pattern = null;
+    this.root.visible = !kind;
+    this.idle.visible = false;
+    if (!kind) return;
+    const view = createPattern(kind, this.app.renderer.width, this.app.renderer.height);
+    this.app.stage.addChild(view);
+    const shown = { kind, view };
+    this.pattern = shown;
+    // After this frame's render (LOW priority), so the attribute means "drawn", not "asked for".
+    this.app.ticker.addOnce(() => {
+      if (this.pattern === shown) canvas.dataset.pattern = kind;
+    }, null, UPDATE_PRIORITY.UTILITY);
   }
 
   private frame(): void {
@@ -140,7 +164,7 @@ export class ZoneCastRenderer {
       this.swap(manifest);
     }
     const m = this.manifest;
-    if (!m) return;
+    if (!m || this.pattern) return;
     const lt = localTime(now, m.timeZone);
     const open = screenOpen(m, now, lt);
     this.root.visible = open;
@@ -185,6 +209,7 @@ export class ZoneCastRenderer {
 
   destroy(): void {
     for (const r of this.regions) r.destroy();
+    delete this.opts.canvas.dataset.pattern;
     this.app.destroy({ removeView: false }, { children: true, texture: true, textureSource: true });
   }
 }

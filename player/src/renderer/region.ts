@@ -35,13 +35,12 @@ export class RegionView {
     readonly region: ManifestRegion,
     manifest: Manifest,
     textures: TextureStore,
-    mmPerMetre?: number,
   ) {
     this.container.position.set(region.x, region.y);
     const mask = new Graphics().rect(0, 0, region.width, region.height).fill(0xffffff);
     this.container.addChild(mask);
     this.container.mask = mask;
-    const type = typeScale(region.height, manifest.screen.viewingDistanceM, manifest.screen.pixelPitchMm, mmPerMetre);
+    const type = typeScale(region.height, manifest.screen.viewingDistanceM, manifest.screen.pixelPitchMm, manifest.screen.mmPerMetre);
     this.ctx = { width: region.width, height: region.height, type, manifest, textures, timeZone: manifest.timeZone };
     if (region.widget === 'clock') {
       this.clock = new ClockView(region.width, region.height, manifest.timeZone, Math.max(type.small, Math.min(type.body, Math.floor(region.height * 0.6))));
