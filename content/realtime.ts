@@ -38,10 +38,23 @@ export interface ServerToClientEvents {
   'bench:ping': (ping: BenchPing) => void;
 }
 
+/** Something a player must tell the server about: assets it could not get, a manifest it cannot read. */
+export type PlayerReport =
+  | { readonly kind: 'assets-failed'; readonly manifestVersion: string; readonly failures: readonly { readonly url: string; readonly error: string }[] }
+  | { readonly kind: 'schema-mismatch'; readonly manifestVersion: string; readonly got: number; readonly supported: number };
+
 export interface ClientToServerEvents {
   'screen:heartbeat': (beat: Heartbeat, ack: (res: Ack<{ serverTime: number }>) => void) => void;
   'manifest:fetch': (ack: (res: Ack<Manifest>) => void) => void;
+  'screen:report': (report: PlayerReport, ack: (res: Ack<null>) => void) => void;
 }
+
+/**
+ * How players reconnect after losing the server: exponential backoff with full jitter
+ * (socket.io's randomizationFactor 1 draws each delay from 0 to twice the step), so that a
+ * restarted server is not met by every screen in the same second.
+ */
+export const RECONNECT_POLICY = { reconnectionDelay: 2000, reconnectionDelayMax: 60_000, randomizationFactor: 1 } as const;
 
 export type InterServerEvents = Record<string, never>;
 
@@ -61,6 +74,7 @@ export const SERVER_TO_CLIENT_EVENTS = Object.keys({
 export const CLIENT_TO_SERVER_EVENTS = Object.keys({
   'screen:heartbeat': true,
   'manifest:fetch': true,
+  'screen:report': true,
 } satisfies Record<keyof ClientToServerEvents, true>) as (keyof ClientToServerEvents)[];
 
 /** Room names: a screen joins its own room and one per zone on its path to the city. */

@@ -16,6 +16,11 @@ export class ServerClock {
     private readonly realStart = Date.now(),
   ) {}
 
+  /** Starts from a remembered offset until the first live sample arrives. */
+  seed(offset: number): void {
+    if (this.samples.length === 0) this.best = offset;
+  }
+
   /** Records that the server said `serverTime` between local `sentAt` and `receivedAt`. */
   sample(serverTime: number, sentAt: number, receivedAt: number): void {
     const rtt = Math.max(0, receivedAt - sentAt);

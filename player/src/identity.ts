@@ -45,3 +45,12 @@ export async function loadLastManifest(): Promise<Manifest | null> {
 export async function saveLastManifest(m: Manifest): Promise<void> {
   await set('manifest', m, store);
 }
+
+/** The last known offset to the server clock, so that an offline start keeps correcting the PC clock. */
+export async function loadClockOffset(): Promise<number | null> {
+  return (await get<number>('clockOffset', store)) ?? null;
+}
+
+export async function saveClockOffset(offset: number): Promise<void> {
+  await set('clockOffset', offset, store);
+}

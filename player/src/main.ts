@@ -1,7 +1,17 @@
 import { io, type Socket } from 'socket.io-client';
-import { MANIFEST_SCHEMA_VERSION, SOCKET_PATH, type ClientToServerEvents, type Manifest, type ServerToClientEvents } from '../../content/index.js';
+import { Workbox } from 'workbox-window';
+import {
+  MANIFEST_SCHEMA_VERSION,
+  RECONNECT_POLICY,
+  SOCKET_PATH,
+  type ClientToServerEvents,
+  type Manifest,
+  type PlayerReport,
+  type ServerToClientEvents,
+} from '../../content/index.js';
+import { askPersistentStorage, prefetchAssets, pruneAssets, withoutFailedItems } from './assets.js';
 import { ServerClock } from './clock.js';
-import { loadIdentity, loadLastManifest, saveLastManifest, type Placement } from './identity.js';
+import { loadClockOffset, loadIdentity, loadLastManifest, saveClockOffset, saveLastManifest, type Placement } from './identity.js';
 import { ZoneCastRenderer } from './renderer/index.js';
 import { isPatternKind } from './renderer/pattern.js';
 import type { PlayerState, ZoneCastHandle } from './state.js';
@@ -12,6 +22,8 @@ declare global {
   }
 }
 
+declare const __ZONECAST_BUILD__: string;
+
 const url = new URL(location.href);
 const canvas = document.getElementById('stage') as HTMLCanvasElement;
 const notice = document.getElementById('notice') as HTMLDivElement;
@@ -21,11 +33,18 @@ const clock = new ServerClock(rate > 0 ? rate : 1, Number(url.searchParams.get('
 const pattern = url.searchParams.get('pattern');
 // `?renderer=canvas`: pixi's canvas renderer only, for a PC whose WebGL misdraws.
 const preference = url.searchParams.get('renderer') === 'canvas' ? (['canvas'] as const) : undefined;
+/** How long a new manifest may wait for its assets before it is applied without the failing items. */
+const assetDeadlineMs = Number(url.searchParams.get('assetDeadline') ?? 120_000);
 let renderer: ZoneCastRenderer | null = null;
 let creating: Promise<ZoneCastRenderer> | null = null;
 let screenId: string | null = null;
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 let placement: Placement = { x: 0, y: 0 };
+/** The newest manifest the server sent; older ones still preparing give way to it. */
+let wanted: Manifest | null = null;
+let applied: Manifest | null = null;
+const reports: PlayerReport[] = [];
+let updateWaiting = false;
 
 function say(text: string | null): void {
   notice.textContent = text ?? '';
@@ -49,11 +68,15 @@ function place(width: number, height: number): void {
   canvas.style.transform = `scale(${1 / dpr}) translate(${placement.x}px, ${placement.y}px)`;
 }
 
-async function show(m: Manifest): Promise<void> {
-  if (m.schemaVersion > MANIFEST_SCHEMA_VERSION) {
-    console.warn(`manifest schema ${m.schemaVersion} is newer than ${MANIFEST_SCHEMA_VERSION}; keeping the last good one`);
-    return;
-  }
+/** Sends a report now, or keeps it until the socket is back. */
+function report(r: PlayerReport): void {
+  reports.push(r);
+  if (reports.length > 20) reports.shift();
+  if (socket?.connected) void socket.timeout(10_000).emitWithAck('screen:report', r).catch(() => undefined);
+}
+
+/** Hands a manifest whose assets are all cached to the renderer, and remembers it. */
+async function apply(m: Manifest): Promise<void> {
   if (!renderer) {
     creating ??= ZoneCastRenderer.create({ canvas, width: m.screen.width, height: m.screen.height, now: () => clock.now(), preference }).then((r) => {
       if (isPatternKind(pattern)) r.showPattern(pattern);
@@ -63,17 +86,49 @@ async function show(m: Manifest): Promise<void> {
   }
   place(m.screen.width, m.screen.height);
   await renderer.setManifest(m);
-  await saveLastManifest(m);
+  applied = m;
+}
+
+/**
+ * Takes a manifest from the server: checks its schema, prefetches and verifies its assets, then
+ * applies it. Assets that keep failing do not hold it back past the deadline: it is applied
+ * without the items that need them, the failure is reported, and the full one is tried again.
+ */
+async function accept(m: Manifest): Promise<void> {
+  if (m.schemaVersion > MANIFEST_SCHEMA_VERSION) {
+    report({ kind: 'schema-mismatch', manifestVersion: m.version, got: m.schemaVersion, supported: MANIFEST_SCHEMA_VERSION });
+    return;
+  }
+  if (wanted?.version === m.version || applied?.version === m.version) return;
+  wanted = m;
+  const { failed } = await prefetchAssets(m.assets, Date.now() + assetDeadlineMs);
+  if (wanted !== m) return;
+  const usable = withoutFailedItems(m, new Set(failed.keys()));
+  if (failed.size > 0) {
+    report({ kind: 'assets-failed', manifestVersion: m.version, failures: [...failed].map(([u, error]) => ({ url: u, error })) });
+    setTimeout(() => {
+      if (wanted === m) {
+        wanted = null;
+        void accept(m);
+      }
+    }, 30_000);
+  }
+  await apply(usable);
+  await saveLastManifest(usable);
+  await pruneAssets([usable]);
 }
 
 function connect(token: string): void {
-  socket = io({ path: SOCKET_PATH, auth: { token }, transports: ['websocket'], reconnectionDelay: 1000, reconnectionDelayMax: 30_000, randomizationFactor: 0.5 });
+  socket = io({ path: SOCKET_PATH, auth: { token }, transports: ['websocket'], ...RECONNECT_POLICY });
   const s = socket;
   const beat = async () => {
     const sentAt = Date.now();
     try {
-      const res = await s.timeout(10_000).emitWithAck('screen:heartbeat', { manifestVersion: renderer?.state().manifestVersion ?? null, clientTime: sentAt });
-      if (res.ok) clock.sample(res.data.serverTime, sentAt, Date.now());
+      const res = await s.timeout(10_000).emitWithAck('screen:heartbeat', { manifestVersion: applied?.version ?? null, clientTime: sentAt });
+      if (res.ok) {
+        clock.sample(res.data.serverTime, sentAt, Date.now());
+        void saveClockOffset(clock.offset);
+      }
     } catch {
       // A missed heartbeat is retried on the next interval.
     }
@@ -83,13 +138,13 @@ function connect(token: string): void {
     clock.sample(w.serverTime, Date.now(), Date.now());
     void beat();
     say(null);
-    const state = renderer?.state();
-    if (state?.manifestVersion !== w.manifestVersion && state?.pendingVersion !== w.manifestVersion) {
+    for (const r of reports.splice(0)) report(r);
+    if (applied?.version !== w.manifestVersion && wanted?.version !== w.manifestVersion) {
       const res = await s.timeout(30_000).emitWithAck('manifest:fetch').catch(() => null);
-      if (res?.ok) await show(res.data);
+      if (res?.ok) await accept(res.data);
     }
   });
-  s.on('manifest:changed', (change) => void show(change.manifest));
+  s.on('manifest:changed', (change) => void accept(change.manifest));
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     if (err.data?.code === 'DEVICE_TOKEN_INVALID') {
       s.disconnect();
@@ -99,29 +154,65 @@ function connect(token: string): void {
   setInterval(() => void beat(), 30_000);
 }
 
+/**
+ * The service worker keeps the app shell and the verified media for offline starts. A new app
+ * version waits until the screen is between items (or closed), then takes over with a reload
+ * that starts straight from the cached manifest.
+ */
+function registerServiceWorker(): void {
+  if (!('serviceWorker' in navigator)) return;
+  const wb = new Workbox('/player/sw.js', { scope: '/player/' });
+  wb.addEventListener('waiting', () => {
+    updateWaiting = true;
+    const at = renderer?.nextBoundary() ?? Date.now();
+    setTimeout(() => {
+      wb.addEventListener('controlling', () => location.reload());
+      wb.messageSkipWaiting();
+    }, Math.max(0, at - clock.now()));
+  });
+  void wb.register();
+  // Long-running screens look for a new app version every hour.
+  setInterval(() => void wb.update(), 3_600_000);
+}
+
 window.zonecast = {
   state(): PlayerState {
     const r = renderer?.state();
-    return { ...r, screenId, online: socket?.connected ?? false, clockOffsetMs: clock.offset, manifestVersion: r?.manifestVersion ?? null };
+    return {
+      ...r,
+      screenId,
+      online: socket?.connected ?? false,
+      clockOffsetMs: clock.offset,
+      manifestVersion: r?.manifestVersion ?? null,
+      build: __ZONECAST_BUILD__,
+      updateWaiting,
+      reports: [...reports],
+    };
   },
 };
 
 async function start(): Promise<void> {
+  registerServiceWorker();
+  void askPersistentStorage();
   const identity = await loadIdentity(url);
   placement = identity.placement;
+  const offset = await loadClockOffset();
+  if (offset !== null) clock.seed(offset);
   const last = await loadLastManifest();
-  if (last) await show(last);
+  if (last) {
+    applied = last;
+    await apply(last);
+  }
   if (!identity.token) {
     say('本屏幕尚未配对 This screen is not paired yet');
     return;
   }
-  const dprQuery = () => matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`);
   const onDpr = () => {
     const s = renderer?.app.renderer;
     if (s) place(s.width, s.height);
-    dprQuery().addEventListener('change', onDpr, { once: true });
+    matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', onDpr, { once: true });
   };
-  dprQuery().addEventListener('change', onDpr, { once: true });
+  onDpr();
   window.addEventListener('resize', onDpr);
   connect(identity.token);
 }

@@ -27,6 +27,12 @@ export interface PlayerState extends Partial<RendererState> {
   readonly online: boolean;
   readonly clockOffsetMs: number;
   readonly manifestVersion: string | null;
+  /** The app build (changes with every release), for update tests. */
+  readonly build: string;
+  /** A new app version is installed and waits for the next item boundary. */
+  readonly updateWaiting: boolean;
+  /** Reports made to the server recently (sent, or waiting for a connection). */
+  readonly reports: readonly unknown[];
 }
 
 /** The diagnostics handle the player puts on `window`. */

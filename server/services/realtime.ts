@@ -70,6 +70,12 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
       ack({ ok: true, data: { serverTime: Date.now() } });
     });
 
+    socket.on('screen:report', (report, ack) => {
+      if (typeof ack !== 'function') return;
+      log.warn({ screenId, report }, 'player report');
+      ack({ ok: true, data: null });
+    });
+
     socket.on('manifest:fetch', async (ack) => {
       if (typeof ack !== 'function') return;
       try {

@@ -99,13 +99,12 @@ export class ZoneCastRenderer {
   async setManifest(m: Manifest): Promise<void> {
     if (this.manifest?.version === m.version || this.pending?.manifest.version === m.version) return;
     await loadGlyphs(manifestText(m));
-    await Promise.all(m.assets.filter((a) => a.mime.startsWith('image/')).map((a) => fetch(this.opts.resolveUrl?.(a.url) ?? a.url).then((r) => r.blob()).catch(() => undefined)));
     const now = this.opts.now();
     this.pending = { manifest: m, swapAt: this.nextBoundary(now) };
   }
 
   /** The earliest instant at which some region of the current manifest changes item. */
-  private nextBoundary(now: number): number {
+  nextBoundary(now = this.opts.now()): number {
     if (!this.manifest) return now;
     let at = Infinity;
     for (const r of this.regions) {
