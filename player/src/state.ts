@@ -20,6 +20,8 @@ export interface RendererState {
   readonly textures: number;
   /** The server-corrected clock when the state was taken (epoch ms). */
   readonly now: number;
+  /** performance.now() of the first frame that drew a manifest, or null before it. */
+  readonly firstFrameMs: number | null;
 }
 
 export interface PlayerState extends Partial<RendererState> {

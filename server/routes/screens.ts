@@ -80,6 +80,22 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
     },
   );
 
+  app.get(
+    '/api/screens/:id/reports',
+    {
+      schema: {
+        tags: [spec.tag],
+        summary: 'Recent reports from the screen’s player (assets it could not get, manifests it cannot read)',
+        params: IdParams,
+        response: { 200: Type.Array(Type.Object({ at: Type.Number(), report: Type.Unknown() })), ...errorResponses },
+      },
+    },
+    async (req) => {
+      if (!app.store.read().screens.some((s) => s.id === req.params.id)) throw new AppError('NOT_FOUND', `screens/${req.params.id}`);
+      return app.realtime.reportsOf(req.params.id).map((r) => ({ at: r.at, report: r.report as unknown }));
+    },
+  );
+
   app.addHook('onResponse', async (req, reply) => {
     // A deleted screen's player is told nothing more and is disconnected.
     if (req.method === 'DELETE' && reply.statusCode === 204 && req.routeOptions.url === '/api/screens/:id') {

@@ -8,6 +8,7 @@ import {
   rooms,
   type ClientToServerEvents,
   type InterServerEvents,
+  type PlayerReport,
   type ServerToClientEvents,
   type SocketData,
 } from '../../content/index.js';
@@ -20,6 +21,8 @@ export interface RealtimeService {
   readonly io: IoServer;
   /** Re-resolves the screens a committed change may affect and pushes to those whose hash changed. */
   publish(change: Change): Promise<string[]>;
+  /** Recent reports from a screen (assets it could not get, schemas it cannot read), newest last. */
+  reportsOf(screenId: string): readonly { at: number; report: PlayerReport }[];
   /** Records the version a screen was handed, so that an unchanged re-resolve is not pushed. */
   noteDelivered(screenId: string, version: string): void;
   close(): Promise<void>;
@@ -39,6 +42,8 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
   // What each screen was last handed, by this process. Losing it (a restart) only costs a
   // redundant push; it never hides one, because an unknown screen is always pushed to.
   const delivered = new Map<string, string>();
+  // Diagnostics only: the last few reports of each screen, also written to the log.
+  const reports = new Map<string, { at: number; report: PlayerReport }[]>();
 
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
@@ -73,6 +78,9 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
     socket.on('screen:report', (report, ack) => {
       if (typeof ack !== 'function') return;
       log.warn({ screenId, report }, 'player report');
+      const list = reports.get(screenId) ?? [];
+      list.push({ at: Date.now(), report });
+      reports.set(screenId, list.slice(-20));
       ack({ ok: true, data: null });
     });
 
@@ -113,6 +121,7 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
     io,
     publish,
     noteDelivered: (screenId, version) => delivered.set(screenId, version),
+    reportsOf: (screenId) => reports.get(screenId) ?? [],
     // The HTTP server belongs to Fastify, which closes it; here only the sockets are ended.
     close: async () => {
       io.disconnectSockets(true);

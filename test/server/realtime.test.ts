@@ -81,6 +81,16 @@ describe('screen connections', () => {
     expect(Math.abs((w?.serverTime ?? 0) - Date.now())).toBeLessThan(30_000);
   });
 
+  it('keeps a screen’s reports for diagnostics', async () => {
+    const s = byScreen.get('scr-potou');
+    if (!s) throw new Error('no socket');
+    const res = await s.timeout(5000).emitWithAck('screen:report', { kind: 'assets-failed', manifestVersion: 'v1', failures: [{ url: '/media/x/1x1.webp', error: 'HTTP 404' }] });
+    expect(res.ok).toBe(true);
+    const reports = (await api('GET', '/api/screens/scr-potou/reports')) as unknown as { report: { kind: string } }[];
+    expect(reports.map((r) => r.report.kind)).toEqual(['assets-failed']);
+    expect(await api('GET', '/api/screens/scr-nanjie/reports')).toEqual([]);
+  });
+
   it('answers heartbeats with the server time and fetches the manifest on request', async () => {
     const s = sockets[0];
     if (!s) throw new Error('no socket');
