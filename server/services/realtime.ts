@@ -122,9 +122,10 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
     publish,
     noteDelivered: (screenId, version) => delivered.set(screenId, version),
     reportsOf: (screenId) => reports.get(screenId) ?? [],
-    // The HTTP server belongs to Fastify, which closes it; here only the sockets are ended.
+    // The HTTP server belongs to Fastify, which closes it; here only the transports are cut.
+    // No socket.io "disconnect" packet is sent: a client takes that as final and never
+    // reconnects, whereas a cut transport makes it retry by RECONNECT_POLICY.
     close: async () => {
-      io.disconnectSockets(true);
       io.engine.close();
     },
   };
