@@ -35,6 +35,8 @@ const pattern = url.searchParams.get('pattern');
 const preference = url.searchParams.get('renderer') === 'canvas' ? (['canvas'] as const) : undefined;
 /** How long a new manifest may wait for its assets before it is applied without the failing items. */
 const assetDeadlineMs = Number(url.searchParams.get('assetDeadline') ?? 120_000);
+/** How soon a manifest applied without failing items tries for the full one again (sooner with a short deadline). */
+const assetRetryMs = Math.min(30_000, assetDeadlineMs);
 let renderer: ZoneCastRenderer | null = null;
 let creating: Promise<ZoneCastRenderer> | null = null;
 let screenId: string | null = null;
@@ -111,7 +113,7 @@ async function accept(m: Manifest): Promise<void> {
         wanted = null;
         void accept(m);
       }
-    }, 30_000);
+    }, assetRetryMs);
   }
   await apply(usable);
   await saveLastManifest(usable);
@@ -145,6 +147,11 @@ function connect(token: string): void {
     }
   });
   s.on('manifest:changed', (change) => void accept(change.manifest));
+  s.on('disconnect', (reason) => {
+    // A server that says goodbye (an older server's shutdown, a moved screen) is not retried
+    // by socket.io; come back after a random pause, so that screens do not return together.
+    if (reason === 'io server disconnect') setTimeout(() => s.connect(), 1000 + Math.random() * 12_000);
+  });
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     if (err.data?.code === 'DEVICE_TOKEN_INVALID') {
       s.disconnect();
