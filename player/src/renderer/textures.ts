@@ -7,6 +7,8 @@ import { Assets, type Texture } from 'pixi.js';
 export class TextureStore {
   private readonly refs = new Map<string, number>();
   private readonly loading = new Map<string, Promise<Texture>>();
+  /** Unloads under way. A new load of the same URL waits for its unload, or pixi would hand back the texture being destroyed. */
+  private readonly unloading = new Map<string, Promise<void>>();
 
   constructor(private readonly resolveUrl: (url: string) => string = (u) => u) {}
 
@@ -16,7 +18,8 @@ export class TextureStore {
     this.refs.set(src, (this.refs.get(src) ?? 0) + 1);
     let p = this.loading.get(src);
     if (!p) {
-      p = Assets.load<Texture>({ src, parser: 'loadTextures' });
+      const prior = this.unloading.get(src) ?? Promise.resolve();
+      p = prior.then(() => Assets.load<Texture>(src));
       this.loading.set(src, p);
     }
     return p;
@@ -32,7 +35,14 @@ export class TextureStore {
     this.refs.delete(src);
     const p = this.loading.get(src);
     this.loading.delete(src);
-    if (p) void p.then(() => Assets.unload(src)).catch(() => undefined);
+    if (!p) return;
+    const done: Promise<void> = p
+      .then(() => Assets.unload(src))
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.unloading.get(src) === done) this.unloading.delete(src);
+      });
+    this.unloading.set(src, done);
   }
 
   /** Textures currently held. */
