@@ -80,7 +80,15 @@ function report(r: PlayerReport): void {
 /** Hands a manifest whose assets are all cached to the renderer, and remembers it. */
 async function apply(m: Manifest): Promise<void> {
   if (!renderer) {
-    creating ??= ZoneCastRenderer.create({ canvas, width: m.screen.width, height: m.screen.height, now: () => clock.now(), preference }).then((r) => {
+    creating ??= ZoneCastRenderer.create({
+      canvas,
+      width: m.screen.width,
+      height: m.screen.height,
+      now: () => clock.now(),
+      preference,
+      // Once a manifest is on screen, files that neither it nor the one being prepared needs go.
+      onSwap: (shown) => void pruneAssets(wanted && wanted.version !== shown.version ? [shown, wanted] : [shown]),
+    }).then((r) => {
       if (isPatternKind(pattern)) r.showPattern(pattern);
       return r;
     });
@@ -117,7 +125,6 @@ async function accept(m: Manifest): Promise<void> {
   }
   await apply(usable);
   await saveLastManifest(usable);
-  await pruneAssets([usable]);
 }
 
 function connect(token: string): void {

@@ -240,6 +240,22 @@ describe('the player in Chromium', () => {
       await page.waitForFunction(() => (globalThis as unknown as S).zonecast.state().regions?.main?.itemId === 't-a', null, { timeout: 30_000 });
       await page.waitForTimeout(700); // past the crossfade, when the outgoing view is destroyed
       expect((await playerState(page)).textures).toBe(0);
+
+      // The image was prefetched into the verified cache; once no manifest needs it, it goes.
+      const cachedUrls = () =>
+        page.evaluate(async () => (await (await caches.open('zonecast-media-v1')).keys()).map((r) => new URL(r.url).pathname));
+      const imageUrl = (await manifestOf('scr-img')).assets[0]?.url;
+      expect(imageUrl).toBeDefined();
+      expect(await cachedUrls()).toContain(imageUrl);
+      const before = (await playerState(page)).manifestVersion;
+      await api('PUT', '/api/playlists/pl-img', {
+        name: '图片', zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 3, scheduleId: null, entries: [{ contentId: 't-a', durationS: 8 }],
+      });
+      await page.waitForFunction((v) => {
+        const s = (globalThis as unknown as { zonecast: { state(): { manifestVersion: string | null; pendingVersion?: string | null } } }).zonecast.state();
+        return s.manifestVersion !== v && !s.pendingVersion;
+      }, before, { timeout: 60_000 });
+      await expect.poll(cachedUrls, { timeout: 10_000 }).not.toContain(imageUrl);
     } finally {
       await context.close();
     }

@@ -22,6 +22,8 @@ export interface RendererOptions {
   readonly preference?: readonly ('webgl' | 'canvas')[];
   /** Maps manifest URLs (server-relative) to fetchable ones, e.g. for a preview on another origin. */
   readonly resolveUrl?: (url: string) => string;
+  /** Called when a manifest has taken over the screen. */
+  readonly onSwap?: (m: Manifest) => void;
 }
 
 
@@ -121,6 +123,7 @@ export class ZoneCastRenderer {
     for (const r of this.regions) r.destroy();
     this.regions = [];
     this.manifest = m;
+    this.opts.onSwap?.(m);
     this.app.renderer.background.color = m.layout?.background ?? '#000000';
     if (this.app.renderer.width !== m.screen.width || this.app.renderer.height !== m.screen.height) {
       this.app.renderer.resize(m.screen.width, m.screen.height);
