@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS, localTime, regionShowing, screenOpen, type LocalTime, type Manifest } from '../../content/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { published, textItem } from '../helpers/fixtures.js';
 import { launchChromium, playerState } from '../helpers/browser.js';
 
 // Time goes on offline: the player is filled while the server is up, the server goes away, and
@@ -51,14 +52,10 @@ const noticeEnd = at(day, '12:00');
 /** The image becomes valid at midnight, while the player is offline. */
 const imageFrom = at(day + 1, '00:00');
 
-async function api(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<Record<string, unknown>> {
-  const res = await t.app.inject({ method, url, payload });
-  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
-  return JSON.parse(res.body) as Record<string, unknown>;
-}
+const api: TestApp['api'] = (method, url, payload) => t.api(method, url, payload);
 
-const base = { status: 'published', validFrom: null, validTo: null, durationS: null };
-const text = (id: string, body: string) => ({ ...base, id, kind: 'text', zoneId: 'city', title: id, body, align: 'left' });
+const base = published;
+const text = (id: string, body: string) => textItem(id, body);
 
 type Skewed = { __skewMs: number; zonecast: { state(): { clockOffsetMs: number } } };
 

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionShowing, type Manifest } from '../../content/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { published, textItem } from '../helpers/fixtures.js';
 import { launchChromium, openPlayer, playerState } from '../helpers/browser.js';
 
 let t: TestApp;
@@ -12,14 +13,10 @@ const W = 640;
 const H = 200;
 const NOTICE_REGION = { x: 400, y: 0, width: 240, height: 200 };
 
-async function api(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<Record<string, unknown>> {
-  const res = await t.app.inject({ method, url, payload });
-  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
-  return JSON.parse(res.body) as Record<string, unknown>;
-}
+const api: TestApp['api'] = (method, url, payload) => t.api(method, url, payload);
 
-const base = { status: 'published', validFrom: null, validTo: null, durationS: null };
-const text = (id: string, body: string) => ({ ...base, id, kind: 'text', zoneId: 'city', title: id, body, align: 'left' });
+const base = published;
+const text = (id: string, body: string) => textItem(id, body);
 
 beforeAll(async () => {
   t = await buildTestApp();

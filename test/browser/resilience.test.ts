@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionShowing, type Manifest, type PlayerReport } from '../../content/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { published, textItem } from '../helpers/fixtures.js';
 import { launchChromium, playerState } from '../helpers/browser.js';
 
 const W = 320;
@@ -19,14 +20,10 @@ let browser: Browser;
 const tokens: Record<string, string> = {};
 const hashes: Record<string, string> = {};
 
-async function api(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<unknown> {
-  const res = await t.app.inject({ method, url, payload });
-  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
-  return JSON.parse(res.body) as unknown;
-}
+const api = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<unknown> => t.api(method, url, payload);
 
-const base = { status: 'published', validFrom: null, validTo: null, durationS: null };
-const text = (id: string, body: string) => ({ ...base, id, kind: 'text', zoneId: 'city', title: id, body, align: 'left' });
+const base = published;
+const text = (id: string, body: string) => textItem(id, body);
 const playlist = (id: string, entries: { contentId: string; durationS?: number }[]) => ({
   id, name: id, zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 3, scheduleId: null, entries,
 });

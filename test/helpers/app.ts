@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import { expect } from 'vitest';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../content/index.js';
 import { buildApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -14,6 +15,8 @@ export interface TestApp {
   readonly dataDir: string;
   /** Demo screens with their tokens, when built with `demo: true`. */
   readonly demo: DemoScreen[];
+  /** Calls the API in memory, expects a 2xx and returns the parsed body. */
+  api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object): Promise<Record<string, unknown>>;
   /** Base URL once `listen()` has been called. */
   url: string;
   listen(): Promise<string>;
@@ -32,6 +35,11 @@ export async function buildTestApp(opts: { demo?: boolean; env?: Record<string, 
     dataDir,
     demo,
     url: '',
+    async api(method, url, payload) {
+      const res = await app.inject({ method, url, payload });
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
+      return (res.body ? JSON.parse(res.body) : {}) as Record<string, unknown>;
+    },
     async listen() {
       await app.listen({ port: 0, host: '127.0.0.1' });
       t.url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

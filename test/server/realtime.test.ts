@@ -9,11 +9,7 @@ const welcomes = new Map<string, ScreenWelcome>();
 const pushes = new Map<string, { version: string; manifest: Manifest }[]>();
 let extraToken = '';
 
-async function api(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) {
-  const res = await t.app.inject({ method, url, payload });
-  expect(res.statusCode, res.body).toBeLessThan(300);
-  return JSON.parse(res.body) as Record<string, unknown>;
-}
+const api: TestApp['api'] = (method, url, payload) => t.api(method, url, payload);
 
 async function connect(id: string, token: string): Promise<ScreenSocket> {
   const s = connectScreen(t.url, token);
