@@ -7,6 +7,17 @@ import type { BrowserContext } from 'playwright-core';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The commit the player is built from, and whether player/ or content/ differ from it. */
+export async function playerRevision(): Promise<string> {
+  const git = (...args: string[]) => promisify(execFile)('git', args, { cwd: REPO_ROOT }).then((r) => r.stdout.trim());
+  try {
+    const [head, dirty] = await Promise.all([git('rev-parse', '--short', 'HEAD'), git('status', '--porcelain', '--', 'player', 'content')]);
+    return dirty === '' ? `commit ${head}` : `commit ${head} with uncommitted changes in player/ or content/`;
+  } catch {
+    return 'an unknown revision';
+  }
+}
+
 /**
  * Builds the player from the current source into dist/player, where the server serves it (as
  * `npm run build` and the browser tests' global set-up do).
