@@ -43,6 +43,6 @@ export class ClockView {
   }
 
   destroy(): void {
-    this.container.destroy({ children: true, texture: true, textureSource: true });
+    this.container.destroy({ children: true, context: true, texture: true, textureSource: true });
   }
 }

@@ -62,6 +62,10 @@ export class ZoneCastRenderer {
     private readonly opts: RendererOptions,
   ) {
     this.textures = new TextureStore(opts.resolveUrl);
+    // pixi 8.22 sets a text texture's entry in CanvasTextSystem._activeTextures to null when the
+    // last Text using it goes, but never deletes the key (the text plus its style's id, so one
+    // per Text ever drawn, a clock's every second): let pixi's GC sweep it like its own hashes.
+    app.renderer.gc.addCollection(app.renderer.canvasText, '_activeTextures', 'hash');
     app.stage.addChild(this.root, this.idle);
     app.ticker.add(() => this.frame());
   }

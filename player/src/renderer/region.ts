@@ -115,6 +115,6 @@ export class RegionView {
     this.clock?.destroy();
     this.current = null;
     this.outgoing = null;
-    this.container.destroy({ children: true });
+    this.container.destroy({ children: true, context: true });
   }
 }

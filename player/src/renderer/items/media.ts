@@ -74,7 +74,7 @@ export class PictureView implements ItemView {
   destroy(): void {
     this.destroyed = true;
     if (this.url) this.ctx.textures.release(this.url);
-    this.container.destroy({ children: true });
+    this.container.destroy({ children: true, context: true });
   }
 }
 
@@ -119,6 +119,6 @@ export class VideoView implements ItemView {
       this.video.load();
     }
     this.texture?.destroy(true);
-    this.container.destroy({ children: true });
+    this.container.destroy({ children: true, context: true });
   }
 }

@@ -126,6 +126,6 @@ export class PagedTextView implements ItemView {
   }
 
   destroy(): void {
-    this.container.destroy({ children: true, texture: true, textureSource: true });
+    this.container.destroy({ children: true, context: true, texture: true, textureSource: true });
   }
 }

@@ -37,6 +37,6 @@ export class TickerView implements ItemView {
   }
 
   destroy(): void {
-    this.container.destroy({ children: true, texture: true, textureSource: true });
+    this.container.destroy({ children: true, context: true, texture: true, textureSource: true });
   }
 }
