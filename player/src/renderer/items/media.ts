@@ -114,9 +114,9 @@ export class VideoView implements ItemView {
 
   destroy(): void {
     if (this.video) {
+      // No load() here: it would fire media events at pixi's video source after it is destroyed.
       this.video.pause();
       this.video.removeAttribute('src');
-      this.video.load();
     }
     this.texture?.destroy(true);
     this.container.destroy({ children: true, context: true });
