@@ -10,8 +10,8 @@
  * BENCH_PLAYERS=100,1000, BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
  * Only a run with the defaults rewrites bench/results/push.md.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { saveResults } from './lib/results.js';
 import { createApi, type Api } from './lib/api.js';
 import { mapLimit, sleep } from './lib/async.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
@@ -213,13 +213,7 @@ async function main(): Promise<void> {
       'the machine; the ratios, taken in the same run over the same sockets, are the comparable figure.',
     '',
   ].join('\n');
-  if (IS_DEFAULT_RUN) {
-    await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-    await writeFile(RESULTS_FILE, doc);
-    log(`wrote ${RESULTS_FILE}`);
-  } else {
-    log(`non-default parameters: ${RESULTS_FILE} left as it was`);
-  }
+  await saveResults(RESULTS_FILE, doc, IS_DEFAULT_RUN, log);
   if (violations.size > 0) process.exitCode = 1;
 }
 

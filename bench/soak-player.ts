@@ -29,8 +29,8 @@
  * building dist/player). Only a run with the defaults rewrites bench/results/soak-player.md.
  * Exit code 1 when a figure grew too much, the page threw, the player stalled or the run failed.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { saveResults } from './lib/results.js';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import type { PlayerState, ZoneCastHandle } from '../player/src/state.js';
 import { launchChromium } from '../test/helpers/browser.js';
@@ -389,13 +389,7 @@ async function main(): Promise<void> {
       'the most texts one frame has held at once, a high-water mark that a slow or uneven frame rate raises late in a run.',
     '',
   ].join('\n');
-  if (IS_DEFAULT_RUN) {
-    await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-    await writeFile(RESULTS_FILE, doc);
-    log(`wrote ${RESULTS_FILE}`);
-  } else {
-    log(`non-default parameters: ${RESULTS_FILE} left as it was`);
-  }
+  await saveResults(RESULTS_FILE, doc, IS_DEFAULT_RUN, log);
   if (failures.length > 0) process.exitCode = 1;
 }
 
