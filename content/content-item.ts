@@ -1,5 +1,6 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static, type TProperties, type TSchema } from 'typebox';
 import { DateSchema, IdSchema, InstantSchema, Sha256Schema } from './common.js';
+import { ContentStatusSchema, ReviewStateSchema } from './review.js';
 
 /** Every kind of content a screen can show. */
 export const CONTENT_KINDS = [
@@ -27,8 +28,6 @@ export const CONTENT_KIND_LABELS: Record<ContentKind, { zh: string; en: string }
   video: { zh: '视频', en: 'Video' },
 };
 
-export const CONTENT_STATUSES = ['draft', 'published'] as const;
-export type ContentStatus = (typeof CONTENT_STATUSES)[number];
 
 const Body = Type.String({ maxLength: 20000 });
 const Short = (max: number) => Type.String({ minLength: 1, maxLength: max });
@@ -107,39 +106,36 @@ const KIND_FIELDS = {
 } as const satisfies Record<ContentKind, Record<string, TSchema>>;
 
 const commonInput = {
-  id: Type.Optional(IdSchema),
   zoneId: IdSchema,
   title: Short(120),
-  status: Type.Enum(CONTENT_STATUSES),
   validFrom: Type.Union([InstantSchema, Type.Null()]),
   validTo: Type.Union([InstantSchema, Type.Null()]),
   durationS: Type.Union([Type.Number({ minimum: 1, maximum: 3600 }), Type.Null()]),
 };
 
-const stored = { id: IdSchema, createdAt: Type.String(), updatedAt: Type.String() };
+/** One object schema per kind, each with the common fields and `extra`. */
+function variants<E extends TProperties>(extra: E) {
+  const v = <K extends ContentKind>(kind: K) =>
+    Type.Object({ kind: Type.Literal(kind), ...commonInput, ...KIND_FIELDS[kind], ...extra }, { additionalProperties: false });
+  return Type.Union([v('policy'), v('notice'), v('service-map'), v('service-guide'), v('three-affairs'), v('text'), v('image'), v('video')]);
+}
 
-export const ContentInputSchema = Type.Union([
-  Type.Object({ kind: Type.Literal('policy'), ...commonInput, ...KIND_FIELDS['policy'] }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('notice'), ...commonInput, ...KIND_FIELDS['notice'] }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('service-map'), ...commonInput, ...KIND_FIELDS['service-map'] }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('service-guide'), ...commonInput, ...KIND_FIELDS['service-guide'] }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('three-affairs'), ...commonInput, ...KIND_FIELDS['three-affairs'] }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('text'), ...commonInput, ...KIND_FIELDS['text'] }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('image'), ...commonInput, ...KIND_FIELDS['image'] }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('video'), ...commonInput, ...KIND_FIELDS['video'] }, { additionalProperties: false }),
-]);
-export const ContentItemSchema = Type.Union([
-  Type.Object({ kind: Type.Literal('policy'), ...commonInput, ...KIND_FIELDS['policy'], ...stored }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('notice'), ...commonInput, ...KIND_FIELDS['notice'], ...stored }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('service-map'), ...commonInput, ...KIND_FIELDS['service-map'], ...stored }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('service-guide'), ...commonInput, ...KIND_FIELDS['service-guide'], ...stored }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('three-affairs'), ...commonInput, ...KIND_FIELDS['three-affairs'], ...stored }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('text'), ...commonInput, ...KIND_FIELDS['text'], ...stored }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('image'), ...commonInput, ...KIND_FIELDS['image'], ...stored }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('video'), ...commonInput, ...KIND_FIELDS['video'], ...stored }, { additionalProperties: false }),
-]);
+const version = { id: IdSchema, createdAt: Type.String(), updatedAt: Type.String() };
+
+/** What an editor sends: the item's fields; its status moves only through review actions. */
+export const ContentInputSchema = variants({ id: Type.Optional(IdSchema) });
+/** One version of an item as screens show it: the published version travels in manifests. */
+export const ContentItemSchema = variants(version);
+/** An item as stored and listed: the working copy, its review status and the published version. */
+export const ContentRecordSchema = variants({
+  ...version,
+  status: ContentStatusSchema,
+  published: Type.Union([ContentItemSchema, Type.Null()], { description: 'The approved version screens show; null until approved or after withdrawal' }),
+  review: ReviewStateSchema,
+});
 export type ContentInput = Static<typeof ContentInputSchema>;
 export type ContentItem = Static<typeof ContentItemSchema>;
+export type ContentRecord = Static<typeof ContentRecordSchema>;
 export type ContentOf<K extends ContentKind> = Extract<ContentItem, { kind: K }>;
 
 /** The media hashes an item needs on screen. */

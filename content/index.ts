@@ -1,4 +1,6 @@
 /** ZoneCast's shared domain: everything the server, the player and the composer must agree on. */
+export * from './audit.js';
+export * from './auth.js';
 export * from './common.js';
 export * from './content-item.js';
 export * from './errors.js';
@@ -8,6 +10,7 @@ export * from './manifest.js';
 export * from './media.js';
 export * from './playlist.js';
 export * from './realtime.js';
+export * from './review.js';
 export * from './rules.js';
 export * from './schedule.js';
 export * from './screen.js';

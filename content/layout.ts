@@ -18,6 +18,7 @@ export const RegionSchema = Type.Object(
 export type Region = Static<typeof RegionSchema>;
 
 const layoutFields = {
+  zoneId: IdSchema,
   name: Type.String({ minLength: 1, maxLength: 60 }),
   width: Type.Integer({ minimum: 16, maximum: 16384 }),
   height: Type.Integer({ minimum: 16, maximum: 16384 }),

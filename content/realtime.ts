@@ -32,9 +32,35 @@ export interface BenchPing {
   readonly pad: string;
 }
 
+/** A pairing code for a player without a device token, to show large with the server's address. */
+export interface PairingCode {
+  readonly code: string;
+  /** Epoch ms after which the code no longer works; the player asks for a new one before. */
+  readonly expiresAt: number;
+}
+
+/** A staff member claimed this player's code: its device token, shown once. */
+export interface PairingClaimed {
+  readonly screenId: string;
+  readonly deviceToken: string;
+}
+
+/** A screen came online or went offline, for staff watching a zone. */
+export interface ScreenStatus {
+  readonly screenId: string;
+  readonly zoneId: string;
+  readonly online: boolean;
+  readonly at: number;
+}
+
 export interface ServerToClientEvents {
   'screen:welcome': (welcome: ScreenWelcome) => void;
   'manifest:changed': (change: ManifestChanged) => void;
+  /** The screen's token was revoked or replaced: forget it and show the pairing screen. */
+  'screen:revoked': (info: { readonly screenId: string }) => void;
+  'pairing:code': (code: PairingCode) => void;
+  'pairing:claimed': (claim: PairingClaimed) => void;
+  'screen:status': (status: ScreenStatus) => void;
   'bench:ping': (ping: BenchPing) => void;
 }
 
@@ -47,7 +73,23 @@ export interface ClientToServerEvents {
   'screen:heartbeat': (beat: Heartbeat, ack: (res: Ack<{ serverTime: number }>) => void) => void;
   'manifest:fetch': (ack: (res: Ack<Manifest>) => void) => void;
   'screen:report': (report: PlayerReport, ack: (res: Ack<null>) => void) => void;
+  /** A pairing player asks for a fresh code (the old one is about to expire). */
+  'pairing:renew': (ack: (res: Ack<PairingCode>) => void) => void;
+  /** Staff start watching a zone's screens: the answer lists those online now, then `screen:status` follows. */
+  'screens:watch': (req: { readonly zoneId: string }, ack: (res: Ack<{ readonly online: readonly string[] }>) => void) => void;
 }
+
+/** Who is on the other end of a socket: a paired screen, a player waiting to be paired, or staff. */
+export type SocketKind = 'screen' | 'pairing' | 'staff';
+
+/** Which kind of socket may send each event; the server refuses the others with FORBIDDEN_ROLE. */
+export const EVENT_SENDERS = {
+  'screen:heartbeat': 'screen',
+  'manifest:fetch': 'screen',
+  'screen:report': 'screen',
+  'pairing:renew': 'pairing',
+  'screens:watch': 'staff',
+} as const satisfies Record<keyof ClientToServerEvents, SocketKind>;
 
 /**
  * How players reconnect after losing the server: exponential backoff with full jitter
@@ -59,15 +101,29 @@ export const RECONNECT_POLICY = { reconnectionDelay: 2000, reconnectionDelayMax:
 export type InterServerEvents = Record<string, never>;
 
 /** What the server keeps on each authenticated socket. */
-export interface SocketData {
-  screenId: string;
-  zoneIds: string[];
-}
+export type SocketData =
+  | { kind: 'screen'; screenId: string; zoneIds: string[] }
+  | { kind: 'pairing'; pairingId: string }
+  | { kind: 'staff'; userId: string; sessionHash: string };
+
+/**
+ * How a socket introduces itself in `handshake.auth`: a device token, or a pairing secret (a
+ * random value the player keeps, so that it gets the same code back after a reconnect). Staff
+ * sockets send nothing here; the session cookie travels with the handshake.
+ */
+export type SocketAuth =
+  | { readonly token: string }
+  | { readonly pairingSecret: string; readonly viewport?: { readonly width: number; readonly height: number } }
+  | Record<string, never>;
 
 /** Runtime lists of every event name, checked against the interfaces above by the compiler. */
 export const SERVER_TO_CLIENT_EVENTS = Object.keys({
   'screen:welcome': true,
   'manifest:changed': true,
+  'screen:revoked': true,
+  'pairing:code': true,
+  'pairing:claimed': true,
+  'screen:status': true,
   'bench:ping': true,
 } satisfies Record<keyof ServerToClientEvents, true>) as (keyof ServerToClientEvents)[];
 
@@ -75,10 +131,15 @@ export const CLIENT_TO_SERVER_EVENTS = Object.keys({
   'screen:heartbeat': true,
   'manifest:fetch': true,
   'screen:report': true,
+  'pairing:renew': true,
+  'screens:watch': true,
 } satisfies Record<keyof ClientToServerEvents, true>) as (keyof ClientToServerEvents)[];
 
 /** Room names: a screen joins its own room and one per zone on its path to the city. */
 export const rooms = {
   screen: (id: string) => `screen:${id}`,
   zone: (id: string) => `zone:${id}`,
+  /** Staff watching a zone's screens (and every zone below it). */
+  staffZone: (id: string) => `staff-zone:${id}`,
+  pairing: (id: string) => `pairing:${id}`,
 } as const;

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { DaypartSchema, IdSchema, InstantSchema } from './common.js';
 
 const scheduleFields = {
+  zoneId: IdSchema,
   name: Type.String({ minLength: 1, maxLength: 60 }),
   validFrom: Type.Union([InstantSchema, Type.Null()]),
   validTo: Type.Union([InstantSchema, Type.Null()]),

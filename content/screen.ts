@@ -24,3 +24,31 @@ export const ScreenSchema = Type.Object(
 );
 export type ScreenInput = Static<typeof ScreenInputSchema>;
 export type Screen = Static<typeof ScreenSchema>;
+
+/** How long a pairing code shown on a fresh player stays valid, and its shape. */
+export const PAIRING_POLICY = { codeTtlMs: 30 * 60_000, digits: 6 } as const;
+
+/** A player waiting to be paired, as staff see it before claiming its code. */
+export const PairingSchema = Type.Object(
+  {
+    code: Type.String(),
+    createdAt: Type.String(),
+    expiresAt: Type.String(),
+    viewport: Type.Union([Type.Object({ width: Type.Integer(), height: Type.Integer() }), Type.Null()], {
+      description: 'The player window size in device pixels, to prefill the screen size',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type Pairing = Static<typeof PairingSchema>;
+
+/** Claim a pairing code: either create a new screen from `screen`, or re-pair `screenId`. */
+export const PairingClaimSchema = Type.Object(
+  {
+    code: Type.String({ pattern: '^[0-9]{6}$' }),
+    screen: Type.Optional(ScreenInputSchema),
+    screenId: Type.Optional(IdSchema),
+  },
+  { additionalProperties: false },
+);
+export type PairingClaim = Static<typeof PairingClaimSchema>;

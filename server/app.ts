@@ -2,21 +2,27 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import fp from 'fastify-plugin';
 import type { Config } from './config.js';
 import authPlugin from './plugins/auth.js';
+import cookiePlugin from './plugins/cookie.js';
 import errorsPlugin from './plugins/errors.js';
 import helmetPlugin from './plugins/helmet.js';
 import multipartPlugin from './plugins/multipart.js';
 import swaggerPlugin from './plugins/swagger.js';
+import auditRoutes from './routes/audit.js';
+import authRoutes from './routes/auth.js';
 import benchRoutes from './routes/bench.js';
+import composerRoutes from './routes/composer.js';
 import contentRoutes from './routes/content.js';
 import healthRoutes from './routes/health.js';
 import layoutRoutes from './routes/layouts.js';
 import mediaRoutes from './routes/media.js';
 import playerRoutes from './routes/player.js';
+import pairingRoutes from './routes/pairing.js';
 import playlistRoutes from './routes/playlists.js';
 import scheduleRoutes from './routes/schedules.js';
 import screenRoutes from './routes/screens.js';
+import userRoutes from './routes/users.js';
 import zoneRoutes from './routes/zones.js';
-import { manifestsPlugin, mediaPlugin, realtimePlugin, storePlugin } from './services/index.js';
+import { auditPlugin, manifestsPlugin, mediaPlugin, pairingPlugin, realtimePlugin, storePlugin } from './services/index.js';
 
 export interface BuildOptions {
   readonly config: Config;
@@ -44,14 +50,22 @@ export async function buildApp({ config, logger = false }: BuildOptions): Promis
   await app.register(helmetPlugin);
   await app.register(multipartPlugin);
   await app.register(swaggerPlugin);
-  await app.register(authPlugin);
+  await app.register(cookiePlugin);
 
   await app.register(storePlugin);
+  // After the store: onClose hooks run in reverse, so the log's last append precedes the store's close.
+  await app.register(auditPlugin);
+  await app.register(authPlugin);
   await app.register(mediaPlugin);
   await app.register(manifestsPlugin);
+  await app.register(pairingPlugin);
   await app.register(realtimePlugin);
 
   await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(userRoutes);
+  await app.register(pairingRoutes);
+  await app.register(auditRoutes);
   await app.register(zoneRoutes);
   await app.register(screenRoutes);
   await app.register(contentRoutes);
@@ -60,6 +74,7 @@ export async function buildApp({ config, logger = false }: BuildOptions): Promis
   await app.register(scheduleRoutes);
   await app.register(mediaRoutes);
   await app.register(playerRoutes);
+  await app.register(composerRoutes);
   if (config.benchRoutes) await app.register(benchRoutes);
   return app;
 }

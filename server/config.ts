@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BINZHOU_NAMING, DEFAULT_MM_PER_METRE, DEFAULT_TIME_ZONE, isValidTimeZone, type ZoneNaming } from '../content/index.js';
+import { AUDIT_MIN_RETENTION_MONTHS, BINZHOU_NAMING, DEFAULT_MM_PER_METRE, PASSWORD_MIN_LENGTH, DEFAULT_TIME_ZONE, isValidTimeZone, type ZoneNaming } from '../content/index.js';
 
 /** Everything the server reads from the environment, validated once at start. */
 export interface Config {
@@ -19,6 +19,10 @@ export interface Config {
   readonly mmPerMetre: number;
   /** Enables the benchmark-only broadcast route; never set in production. */
   readonly benchRoutes: boolean;
+  /** Months audit log files are kept before pruning; at least AUDIT_MIN_RETENTION_MONTHS. */
+  readonly auditRetentionMonths: number;
+  /** The first admin's password (ZONECAST_ADMIN_PASSWORD); generated and printed once when unset. */
+  readonly adminPassword: string | null;
 }
 
 /** A configuration problem, reported before anything starts. */
@@ -53,6 +57,22 @@ function parseNaming(v: string | undefined): ZoneNaming {
   return { city: String(o.city), town: String(o.town), village: String(o.village) };
 }
 
+function parseRetention(v: string | undefined): number {
+  if (v === undefined || v === '') return 12;
+  const n = Number(v);
+  // The law sets the floor; a shorter setting is refused rather than silently raised.
+  if (!Number.isInteger(n) || n < AUDIT_MIN_RETENTION_MONTHS) {
+    throw new ConfigError(`ZONECAST_AUDIT_RETENTION_MONTHS must be a whole number of at least ${AUDIT_MIN_RETENTION_MONTHS}, got "${v}"`);
+  }
+  return n;
+}
+
+function parseAdminPassword(v: string | undefined): string | null {
+  if (!v) return null;
+  if (v.length < PASSWORD_MIN_LENGTH || v.toLowerCase().includes('admin')) throw new ConfigError(`ZONECAST_ADMIN_PASSWORD must have at least ${PASSWORD_MIN_LENGTH} characters and not contain "admin"`);
+  return v;
+}
+
 /** Reads and checks the configuration; throws ConfigError with a readable message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const timeZone = env.ZONECAST_TZ || DEFAULT_TIME_ZONE;
@@ -84,5 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: parseBool('ZONECAST_DEMO', env.ZONECAST_DEMO, true),
     logLevel: env.LOG_LEVEL || 'info',
     benchRoutes: parseBool('ZONECAST_BENCH_ROUTES', env.ZONECAST_BENCH_ROUTES, false),
+    auditRetentionMonths: parseRetention(env.ZONECAST_AUDIT_RETENTION_MONTHS),
+    adminPassword: parseAdminPassword(env.ZONECAST_ADMIN_PASSWORD),
   };
 }

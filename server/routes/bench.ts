@@ -12,6 +12,7 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
   app.post(
     '/api/_bench/broadcast',
     {
+      config: { auth: { permission: 'zone:write' } },
       schema: {
         hide: true,
         body: Type.Object({ zoneId: IdSchema, seq: Type.Integer(), bytes: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, { additionalProperties: false }),

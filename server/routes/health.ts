@@ -15,7 +15,7 @@ const HealthSchema = Type.Object({
 /** GET /api/health: liveness with the server clock and store counts. */
 export default async function healthRoutes(appIn: FastifyInstance): Promise<void> {
   const app = appIn.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/api/health', { schema: { tags: ['system 系统'], summary: 'Health and server time', response: { 200: HealthSchema } } }, async () => {
+  app.get('/api/health', { config: { auth: 'public' }, schema: { tags: ['system 系统'], summary: 'Health and server time', response: { 200: HealthSchema } } }, async () => {
     const d = app.store.read();
     return {
       ok: true as const,

@@ -11,6 +11,9 @@ export default async function layoutRoutes(app: FastifyInstance): Promise<void> 
     tag: 'layouts 布局',
     collection: 'layouts',
     idPrefix: 'lay',
+    entity: 'layout',
+    permission: 'layout:write',
+    zoneOf: (l) => l.zoneId,
     input: LayoutInputSchema,
     output: LayoutSchema,
     build(input, draft, { id, now, existing }) {

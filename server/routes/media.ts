@@ -4,6 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { MEDIA_LIMITS, MediaSchema, Sha256Schema } from '../../content/index.js';
 import { AppError } from '../errors.js';
+import { actorOf } from '../plugins/auth.js';
+import { recordAudit } from '../services/audit.js';
 import { mediaFileExists } from '../services/media.js';
 import { errorResponses } from './crud.js';
 
@@ -20,6 +22,7 @@ export default async function mediaRoutes(appIn: FastifyInstance): Promise<void>
   app.post(
     '/api/media',
     {
+      config: { auth: { permission: 'media:write' } },
       schema: {
         tags,
         summary: `Upload one image (multipart field "file", at most ${MEDIA_LIMITS.maxBytes / 1024 / 1024} MiB, ${MEDIA_LIMITS.maxPixels / 1e6} MP)`,
@@ -39,19 +42,23 @@ export default async function mediaRoutes(appIn: FastifyInstance): Promise<void>
         throw e;
       }
       const result = await app.media.ingest(buffer, part.filename || 'upload');
+      // Media has no zone of its own; the upload is still a change with an author.
+      await app.store.write((draft) =>
+        recordAudit(draft, { actor: actorOf(req), action: result.created ? 'media.upload' : 'media.upload-duplicate', entity: 'media', entityId: result.media.hash, zoneId: null, after: result.media }),
+      );
       return reply.status(result.created ? 201 : 200).send(result);
     },
   );
 
-  app.get('/api/media', { schema: { tags, summary: 'List media', response: { 200: Type.Array(MediaSchema) } } }, async () => app.store.read().media);
+  app.get('/api/media', { config: { auth: { permission: 'read' } }, schema: { tags, summary: 'List media', response: { 200: Type.Array(MediaSchema) } } }, async () => app.store.read().media);
 
-  app.get('/api/media/:hash', { schema: { tags, summary: 'One media record', params: HashParams, response: { 200: MediaSchema, ...errorResponses } } }, async (req) => {
+  app.get('/api/media/:hash', { config: { auth: { permission: 'read' } }, schema: { tags, summary: 'One media record', params: HashParams, response: { 200: MediaSchema, ...errorResponses } } }, async (req) => {
     const m = app.store.read().media.find((x) => x.hash === req.params.hash);
     if (!m) throw new AppError('NOT_FOUND', `media/${req.params.hash}`);
     return m;
   });
 
-  app.get('/media/:hash/:file', { schema: { tags, summary: 'A stored file, cached as immutable', params: FileParams } }, async (req, reply) => {
+  app.get('/media/:hash/:file', { config: { auth: 'public' }, schema: { tags, summary: 'A stored file, cached as immutable', params: FileParams } }, async (req, reply) => {
     const { hash, file } = req.params;
     if (!(await mediaFileExists(app.media.root, hash, file))) throw new AppError('NOT_FOUND', `media/${hash}/${file}`);
     return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(`${hash}/${file}`, { cacheControl: false });

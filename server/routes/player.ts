@@ -24,6 +24,7 @@ export default async function playerRoutes(appIn: FastifyInstance): Promise<void
   app.get(
     '/api/player/manifest',
     {
+      config: { auth: 'device' },
       schema: {
         tags: ['player 播放端'],
         summary: 'The calling screen’s manifest',
@@ -39,13 +40,19 @@ export default async function playerRoutes(appIn: FastifyInstance): Promise<void
     },
   );
 
-  // The built player (Vite, dist/player). Hashed assets are immutable; index.html is not cached,
-  // so an update is picked up on the next load.
-  const root = playerDist();
+  await serveBuiltApp(app, 'player', '播放端', 'The player');
+}
+
+/**
+ * Serves a built browser app (Vite, dist/<name>) at /<name>/. Hashed assets are immutable;
+ * index.html is not cached, so an update is picked up on the next load.
+ */
+export async function serveBuiltApp(app: FastifyInstance, name: 'player' | 'composer', zh: string, en: string): Promise<void> {
+  const root = appDist(name);
   if (root) {
     await app.register(fastifyStatic, {
       root,
-      prefix: '/player/',
+      prefix: `/${name}/`,
       decorateReply: false,
       index: ['index.html'],
       cacheControl: false,
@@ -54,19 +61,19 @@ export default async function playerRoutes(appIn: FastifyInstance): Promise<void
       },
     });
   } else {
-    app.get('/player/', { schema: { hide: true } }, async (_req, reply) =>
+    app.get(`/${name}/`, { config: { auth: 'public' }, schema: { hide: true } }, async (_req, reply) =>
       reply
         .status(503)
         .type('text/html; charset=utf-8')
-        .send('<!doctype html><meta charset="utf-8"><title>ZoneCast</title><p>播放端尚未构建,请运行 npm run build。The player is not built yet: run npm run build.</p>'),
+        .send(`<!doctype html><meta charset="utf-8"><title>ZoneCast</title><p>${zh}尚未构建,请运行 npm run build。${en} is not built yet: run npm run build.</p>`),
     );
   }
 }
 
-/** Where the built player is: dist/player beside the source tree, whether run from source or from dist/. */
-export function playerDist(): string | null {
+/** Where a built app is: dist/<name> beside the source tree, whether run from source or from dist/. */
+export function appDist(name: string): string | null {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [path.resolve(here, '../../dist/player'), path.resolve(here, '../../player')]) {
+  for (const candidate of [path.resolve(here, `../../dist/${name}`), path.resolve(here, `../../${name}`)]) {
     if (existsSync(path.join(candidate, 'index.html'))) return candidate;
   }
   return null;

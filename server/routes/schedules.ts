@@ -11,6 +11,9 @@ export default async function scheduleRoutes(app: FastifyInstance): Promise<void
     tag: 'schedules 排期',
     collection: 'schedules',
     idPrefix: 'sch',
+    entity: 'schedule',
+    permission: 'schedule:write',
+    zoneOf: (s) => s.zoneId,
     input: ScheduleInputSchema,
     output: ScheduleSchema,
     build(input, _draft, { id, now, existing }) {

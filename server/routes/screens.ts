@@ -1,18 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ManifestSchema, ScreenInputSchema, ScreenSchema, rooms, type Screen } from '../../content/index.js';
+import { ManifestSchema, ScreenInputSchema, ScreenSchema, type Screen } from '../../content/index.js';
 import { AppError } from '../errors.js';
+import { actorOf, assertAllowed } from '../plugins/auth.js';
+import { recordAudit } from '../services/audit.js';
 import { hashToken } from '../services/realtime.js';
+import { newDeviceToken } from '../services/pairing.js';
 import type { StoredScreen } from '../services/store.js';
 import { checkDayparts, checkRef } from './checks.js';
 import { IdParams, createDoc, errorResponses, registerCrud, type CrudSpec } from './crud.js';
 
-/** A fresh device token: 32 random bytes, base64url. Only its hash is stored. */
-export function newDeviceToken(): string {
-  return randomBytes(32).toString('base64url');
-}
 
 const CreatedScreenSchema = Type.Object({
   screen: ScreenSchema,
@@ -28,6 +26,10 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
     tag: 'screens 屏幕',
     collection: 'screens',
     idPrefix: 'scr',
+    entity: 'screen',
+    // Editors set up their screens; issuing and revoking device tokens (creating, deleting) is for city admins.
+    permission: { create: 'screen:pair', update: 'screen:write', delete: 'screen:pair' },
+    zoneOf: (s) => s.zoneId,
     input: ScreenInputSchema,
     output: ScreenSchema,
     filters: ['zoneId', 'layoutId'],
@@ -44,38 +46,48 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
   };
   registerCrud(app, spec);
 
+  /** Throws unless the screen exists and the caller may read its zone. */
+  const screenInScope = (req: FastifyRequest, id: string) => {
+    const data = app.store.read();
+    const screen = data.screens.find((s) => s.id === id);
+    if (!screen) throw new AppError('NOT_FOUND', `screens/${id}`);
+    assertAllowed(req, data, 'read', screen.zoneId);
+  };
+
   app.post(
     '/api/screens',
-    { schema: { tags: [spec.tag], summary: 'Create a screen and issue its device token', body: ScreenInputSchema, response: { 201: CreatedScreenSchema, ...errorResponses } } },
+    { config: { auth: { permission: 'screen:pair' } }, schema: { tags: [spec.tag], summary: 'Create a screen and issue its device token', body: ScreenInputSchema, response: { 201: CreatedScreenSchema, ...errorResponses } } },
     async (req, reply) => {
       const token = newDeviceToken();
-      const doc = await createDoc(app, spec, req.body, (d) => ({ ...d, tokenHash: hashToken(token) }));
+      const doc = await createDoc(app, req, spec, req.body, (d) => ({ ...d, tokenHash: hashToken(token) }));
       return reply.status(201).send({ screen: present(doc), deviceToken: token });
     },
   );
 
   app.post(
     '/api/screens/:id/token',
-    { schema: { tags: [spec.tag], summary: 'Issue a new device token; the old one stops working', params: IdParams, response: { 200: CreatedScreenSchema, ...errorResponses } } },
+    { config: { auth: { permission: 'screen:pair' } }, schema: { tags: [spec.tag], summary: 'Issue a new device token; the old one stops working', params: IdParams, response: { 200: CreatedScreenSchema, ...errorResponses } } },
     async (req) => {
       const token = newDeviceToken();
       const doc = await app.store.write((d) => {
         const s = d.screens.find((x) => x.id === req.params.id);
         if (!s) throw new AppError('NOT_FOUND', `screens/${req.params.id}`);
+        assertAllowed(req, d, 'screen:pair', s.zoneId);
         s.tokenHash = hashToken(token);
         s.updatedAt = new Date().toISOString();
+        recordAudit(d, { actor: actorOf(req), action: 'screen.token', entity: 'screen', entityId: s.id, zoneId: s.zoneId, detail: 'new device token issued; the old one stops working' });
         return s;
       });
-      app.realtime.io.in(rooms.screen(doc.id)).disconnectSockets(true);
+      app.realtime.revokeScreen(doc.id);
       return { screen: present(doc), deviceToken: token };
     },
   );
 
   app.get(
     '/api/screens/:id/manifest',
-    { schema: { tags: [spec.tag], summary: 'The manifest the screen plays now', params: IdParams, response: { 200: ManifestSchema, ...errorResponses } } },
+    { config: { auth: { permission: 'read' } }, schema: { tags: [spec.tag], summary: 'The manifest the screen plays now', params: IdParams, response: { 200: ManifestSchema, ...errorResponses } } },
     async (req) => {
-      if (!app.store.read().screens.some((s) => s.id === req.params.id)) throw new AppError('NOT_FOUND', `screens/${req.params.id}`);
+      screenInScope(req, req.params.id);
       return app.manifests.resolve(req.params.id);
     },
   );
@@ -83,6 +95,7 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
   app.get(
     '/api/screens/:id/reports',
     {
+      config: { auth: { permission: 'read' } },
       schema: {
         tags: [spec.tag],
         summary: 'Recent reports from the screen’s player (assets it could not get, manifests it cannot read)',
@@ -91,7 +104,7 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
       },
     },
     async (req) => {
-      if (!app.store.read().screens.some((s) => s.id === req.params.id)) throw new AppError('NOT_FOUND', `screens/${req.params.id}`);
+      screenInScope(req, req.params.id);
       return app.realtime.reportsOf(req.params.id).map((r) => ({ at: r.at, report: r.report as unknown }));
     },
   );
@@ -100,7 +113,7 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
     // A deleted screen's player is told nothing more and is disconnected.
     if (req.method === 'DELETE' && reply.statusCode === 204 && req.routeOptions.url === '/api/screens/:id') {
       const { id } = req.params as { id: string };
-      app.realtime.io.in(rooms.screen(id)).disconnectSockets(true);
+      app.realtime.revokeScreen(id);
     }
   });
 }

@@ -10,6 +10,11 @@ export default async function zoneRoutes(app: FastifyInstance): Promise<void> {
     tag: 'zones 专区',
     collection: 'zones',
     idPrefix: 'zone',
+    entity: 'zone',
+    permission: 'zone:write',
+    // A zone is acted on from its parent's subtree; a new city (no parent) only by a system-wide admin.
+    zoneOf: (z) => z.parentId ?? z.id ?? '',
+    readable: (z, canRead) => canRead(z.id),
     input: ZoneInputSchema,
     output: ZoneSchema,
     filters: ['tier', 'parentId'],

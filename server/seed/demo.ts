@@ -3,12 +3,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { legibleCharHeightPx, type ContentItem, type Daypart, type Layout, type Playlist, type Schedule, type Zone } from '../../content/index.js';
+import { ROLE_LABELS, legibleCharHeightPx, type ContentItem, type ContentRecord, type Role, type Daypart, type Layout, type Playlist, type Schedule, type Zone } from '../../content/index.js';
+import { randomBytes } from 'node:crypto';
 import { writeFileDurably } from '../services/durable-file.js';
+import { SYSTEM_ACTOR, hashPassword } from '../services/auth.js';
+import { recordAudit } from '../services/audit.js';
 import type { MediaService } from '../services/media.js';
 import { hashToken } from '../services/realtime.js';
 import type { StoredScreen, Store } from '../services/store.js';
-import { newDeviceToken } from '../routes/screens.js';
+import { newDeviceToken } from '../services/pairing.js';
 
 /** A demo screen with the token printed at start. */
 export interface DemoScreen {
@@ -50,6 +53,16 @@ const SCREENS = [
   { id: 'scr-dingjia', zoneId: 'dingjia', name: '丁家村党群服务中心LED屏', width: 1280, height: 720, pixelPitchMm: 2.5, viewingDistanceM: 6 },
 ];
 
+/** Demo content is seeded as already approved, by the system, with its audit record. */
+function seedPublished(item: ContentItem, at: string): ContentRecord {
+  return {
+    ...item,
+    status: 'published',
+    published: item,
+    review: { createdBy: null, updatedBy: null, submittedBy: null, submittedAt: null, reviewedBy: null, reviewedAt: at, returnReason: null },
+  };
+}
+
 /** Main area, side column for notices, ticker along the bottom; proportions suit wide and 16:9 walls. */
 function layoutFor(id: string, name: string, w: number, h: number, legiblePx: number): Layout {
   // One line of legible text: the player scrolls text there as a ticker.
@@ -60,6 +73,7 @@ function layoutFor(id: string, name: string, w: number, h: number, legiblePx: nu
   const now = new Date().toISOString();
   return {
     id,
+    zoneId: 'binzhou',
     name,
     width: w,
     height: h,
@@ -131,7 +145,7 @@ export async function seedDemo(deps: { store: Store; media: MediaService; dataDi
   const map = await media.ingest(await demoMap(), '城关街道便民服务地图.png');
   const clip = await media.ingest(await readFile(path.join(assetsDir, 'demo-clip.webm')), '政务公开专区介绍.webm');
 
-  const base = { status: 'published' as const, validFrom: null, validTo: null, durationS: null, createdAt: stamp, updatedAt: stamp };
+  const base = { validFrom: null, validTo: null, durationS: null, createdAt: stamp, updatedAt: stamp };
   const content: ContentItem[] = [
     {
       ...base,
@@ -298,8 +312,8 @@ export async function seedDemo(deps: { store: Store; media: MediaService; dataDi
   ];
 
   const schedules: Schedule[] = [
-    { id: 'sch-office', name: '工作时间', validFrom: null, validTo: null, dayparts: OFFICE_HOURS, priority: 0, weight: 1, createdAt: stamp, updatedAt: stamp },
-    { id: 'sch-morning', name: '上午高峰', validFrom: null, validTo: null, dayparts: [{ days: WEEKDAYS, start: '08:00', end: '12:00' }], priority: 0, weight: 2, createdAt: stamp, updatedAt: stamp },
+    { id: 'sch-office', zoneId: 'binzhou', name: '工作时间', validFrom: null, validTo: null, dayparts: OFFICE_HOURS, priority: 0, weight: 1, createdAt: stamp, updatedAt: stamp },
+    { id: 'sch-morning', zoneId: 'binzhou', name: '上午高峰', validFrom: null, validTo: null, dayparts: [{ days: WEEKDAYS, start: '08:00', end: '12:00' }], priority: 0, weight: 2, createdAt: stamp, updatedAt: stamp },
   ];
   const playlists: Playlist[] = [
     {
@@ -344,7 +358,7 @@ export async function seedDemo(deps: { store: Store; media: MediaService; dataDi
   ];
 
   await store.write((draft) => {
-    draft.content.push(...content);
+    draft.content.push(...content.map((c) => seedPublished(c, stamp)));
     draft.schedules.push(...schedules);
     draft.playlists.push(...playlists);
     draft.meta.seededDemo = true;
@@ -370,4 +384,61 @@ export async function readDemoScreens(dataDir: string): Promise<DemoScreen[]> {
   } catch {
     return [];
   }
+}
+
+/** A demo account, printed at start with its password while that password is unchanged. */
+export interface DemoUser {
+  readonly username: string;
+  readonly displayName: string;
+  readonly role: Role;
+  readonly zoneId: string;
+  readonly zoneName: string;
+  readonly password: string;
+}
+
+const USERS_FILE = 'demo-users.json';
+
+/** One demo account per role: the city's admin and inspector, a sub-district's editor and reviewer. */
+const DEMO_USERS: Omit<DemoUser, 'password' | 'zoneName'>[] = [
+  { username: 'binzhou-admin', displayName: '彬州市管理员', role: 'city-admin', zoneId: 'binzhou' },
+  { username: 'chengguan-editor', displayName: '城关街道编辑', role: 'editor', zoneId: 'chengguan' },
+  { username: 'chengguan-reviewer', displayName: '城关街道审核员', role: 'reviewer', zoneId: 'chengguan' },
+  { username: 'binzhou-inspector', displayName: '彬州市巡查员', role: 'inspector', zoneId: 'binzhou' },
+];
+
+/**
+ * Creates the demo accounts once, after the demo city, each with a random password kept in
+ * DATA_DIR/demo-users.json so that the start output can list them.
+ */
+export async function seedDemoUsers(deps: { store: Store; dataDir: string }): Promise<DemoUser[] | null> {
+  const { store, dataDir } = deps;
+  const d = store.read();
+  if (!d.meta.seededDemo || DEMO_USERS.some((u) => d.users.some((x) => x.username === u.username))) return null;
+  const zoneNames = new Map(ZONES.map((z) => [z.id, z.shortName]));
+  const users: DemoUser[] = DEMO_USERS.map((u) => ({ ...u, zoneName: zoneNames.get(u.zoneId) ?? '', password: `demo-${randomBytes(6).toString('base64url')}` }));
+  const hashes = await Promise.all(users.map((u) => hashPassword(u.password)));
+  await store.write((draft) => {
+    const now = new Date().toISOString();
+    users.forEach((u, i) => {
+      const doc = { id: `u-${u.username}`, username: u.username, displayName: u.displayName, role: u.role, zoneId: u.zoneId, disabled: false, passwordHash: hashes[i] ?? '', createdAt: now, updatedAt: now, passwordChangedAt: now };
+      draft.users.push(doc);
+      recordAudit(draft, { actor: SYSTEM_ACTOR, action: 'user.create', entity: 'user', entityId: doc.id, zoneId: doc.zoneId, after: doc, detail: 'demo account' });
+    });
+  });
+  await writeFileDurably(path.join(dataDir, USERS_FILE), JSON.stringify(users, null, 2));
+  return users;
+}
+
+/** The demo accounts whose password is still the seeded one, for the start output. */
+export async function readDemoUsers(dataDir: string, store: Store): Promise<(DemoUser & { roleLabel: string })[]> {
+  let users: DemoUser[];
+  try {
+    users = JSON.parse(await readFile(path.join(dataDir, USERS_FILE), 'utf8')) as DemoUser[];
+  } catch {
+    return [];
+  }
+  const live = store.read().users;
+  return users
+    .filter((u) => live.some((x) => x.username === u.username && !x.disabled && x.passwordChangedAt === x.createdAt))
+    .map((u) => ({ ...u, roleLabel: ROLE_LABELS[u.role].zh }));
 }

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { createAudit, type AuditService } from './audit-log.js';
 import { createManifests, type ManifestService } from './manifests.js';
 import { createMedia, type MediaService } from './media.js';
+import { createPairing, type PairingService } from './pairing.js';
 import { createRealtime, type RealtimeService } from './realtime.js';
 import { createStore, type Store } from './store.js';
 
@@ -13,6 +15,8 @@ declare module 'fastify' {
     media: MediaService;
     manifests: ManifestService;
     realtime: RealtimeService;
+    audit: AuditService;
+    pairing: PairingService;
   }
 }
 
@@ -42,12 +46,33 @@ export const manifestsPlugin = fp(
   { name: 'manifests', dependencies: ['store', 'media'] },
 );
 
+/** Pairing codes for fresh players. */
+export const pairingPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.decorate('pairing', createPairing({ store: app.store }));
+  },
+  { name: 'pairing', dependencies: ['store'] },
+);
+
 /** Socket.IO on the app's own HTTP server. */
 export const realtimePlugin = fp(
   async (app: FastifyInstance) => {
-    const realtime = createRealtime({ server: app.server, store: app.store, manifests: app.manifests, log: app.log });
+    const realtime = createRealtime({ server: app.server, store: app.store, manifests: app.manifests, auth: app.auth, pairing: app.pairing, log: app.log });
     app.decorate('realtime', realtime);
     app.addHook('preClose', async () => realtime.close());
   },
-  { name: 'realtime', dependencies: ['manifests'] },
+  { name: 'realtime', dependencies: ['manifests', 'zonecast-auth', 'pairing'] },
+);
+
+/**
+ * The hash-chained audit log: appends what each store commit put in the outbox, and finishes
+ * the last append on close (its onClose runs before the store's, which was registered first).
+ */
+export const auditPlugin = fp(
+  async (app: FastifyInstance) => {
+    const audit = await createAudit({ store: app.store, dataDir: app.config.dataDir, retentionMonths: app.config.auditRetentionMonths, log: app.log });
+    app.decorate('audit', audit);
+    app.addHook('onClose', async () => audit.close());
+  },
+  { name: 'audit', dependencies: ['config', 'store'] },
 );

@@ -102,11 +102,13 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
   function resolverFor(data: Readonly<Data>, now: number) {
     const zones = new Map(data.zones.map((z) => [z.id, z]));
     const schedules = new Map(data.schedules.map((s) => [s.id, s]));
-    const contentById = new Map(data.content.map((c) => [c.id, c]));
+    // Screens show only the approved version of each item; drafts and pending edits never reach them.
+    const shown = data.content.flatMap((c) => (c.published ? [c.published] : []));
+    const contentById = new Map(shown.map((c) => [c.id, c]));
     const screens = new Map(data.screens.map((s) => [s.id, s]));
     const layouts = new Map(data.layouts.map((l) => [l.id, l]));
     const playlists = new Map(data.playlists.map((p) => [p.id, p]));
-    const newestFirst = [...data.content].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1));
+    const newestFirst = [...shown].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1));
     const shared = new Map<string, Promise<SharedPart>>();
 
     function candidatesFor(playlist: Playlist, zoneId: string) {
@@ -124,7 +126,6 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
       }
       const out: { candidate: Candidate; item: ContentItem }[] = [];
       for (const p of picks) {
-        if (p.item.status !== 'published') continue;
         const schedule = p.scheduleId ? schedules.get(p.scheduleId) : undefined;
         const win = windowOf(p.item, schedule);
         if (win.to !== null && (win.to <= now || (win.from !== null && win.from >= win.to))) continue;

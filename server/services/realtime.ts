@@ -1,18 +1,25 @@
-import { createHash } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import {
+  EVENT_SENDERS,
+  SESSION_POLICY,
   SOCKET_PATH,
   ancestry,
   errorBody,
+  hasPermission,
+  inSubtree,
   rooms,
+  type ErrorCode,
+  type SocketKind,
   type ClientToServerEvents,
   type InterServerEvents,
   type PlayerReport,
   type ServerToClientEvents,
   type SocketData,
 } from '../../content/index.js';
+import type { AuthService } from './auth.js';
 import type { Change, ManifestService } from './manifests.js';
+import { hashSecret, type PairingOpen, type PairingService } from './pairing.js';
 import type { Store } from './store.js';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -25,43 +32,183 @@ export interface RealtimeService {
   reportsOf(screenId: string): readonly { at: number; report: PlayerReport }[];
   /** Records the version a screen was handed, so that an unchanged re-resolve is not pushed. */
   noteDelivered(screenId: string, version: string): void;
+  /** Tells a screen its token no longer works (it returns to pairing) and disconnects it. */
+  revokeScreen(screenId: string): void;
+  /** Disconnects the staff sockets of an ended session. */
+  disconnectSession(sessionHash: string): void;
   close(): Promise<void>;
 }
 
 /** SHA-256 of a device token, as the store keeps it. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+export const hashToken = hashSecret;
+
+type Logger = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
+type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+const sessionRoom = (sessionHash: string) => `staff-session:${sessionHash}`;
+
+function fail(code: ErrorCode): { ok: false; code: ErrorCode; message: { zh: string; en: string } } {
+  const body = errorBody(code);
+  return { ok: false, code: body.code, message: body.message };
 }
 
-type Logger = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
+function connectError(code: ErrorCode): Error {
+  const err = new Error(code) as Error & { data?: unknown };
+  err.data = errorBody(code);
+  return err;
+}
 
-/** Socket.IO for screens: token auth, per-screen and per-zone rooms, and targeted manifest pushes. */
-export function createRealtime(deps: { server: HttpServer; store: Store; manifests: ManifestService; log: Logger }): RealtimeService {
-  const { store, manifests, log } = deps;
+function cookieValue(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+function viewportOf(v: unknown): { width: number; height: number } | null {
+  if (!v || typeof v !== 'object') return null;
+  const { width, height } = v as Record<string, unknown>;
+  return Number.isInteger(width) && Number.isInteger(height) && (width as number) > 0 && (height as number) > 0 && (width as number) <= 16384 && (height as number) <= 16384
+    ? { width: width as number, height: height as number }
+    : null;
+}
+
+/**
+ * Socket.IO for three kinds of client: screens (device token), players waiting to be paired
+ * (pairing secret) and staff (session cookie). Each event names the kind that may send it
+ * (EVENT_SENDERS in content/), and a guard in front of every handler enforces it.
+ */
+export function createRealtime(deps: { server: HttpServer; store: Store; manifests: ManifestService; auth: AuthService; pairing: PairingService; log: Logger }): RealtimeService {
+  const { store, manifests, auth, pairing, log } = deps;
   const io: IoServer = new Server(deps.server, { path: SOCKET_PATH, serveClient: false, pingInterval: 20_000, pingTimeout: 20_000 });
   // What each screen was last handed, by this process. Losing it (a restart) only costs a
   // redundant push; it never hides one, because an unknown screen is always pushed to.
   const delivered = new Map<string, string>();
   // Diagnostics only: the last few reports of each screen, also written to the log.
   const reports = new Map<string, { at: number; report: PlayerReport }[]>();
+  const zonesNow = () => new Map(store.read().zones.map((z) => [z.id, z]));
 
-  io.use((socket, next) => {
-    const token: unknown = socket.handshake.auth?.token;
-    const tokenHash = typeof token === 'string' && token.length >= 16 ? hashToken(token) : null;
-    const screen = tokenHash ? store.read().screens.find((s) => s.tokenHash === tokenHash) : undefined;
-    if (!screen) {
-      const err = new Error('DEVICE_TOKEN_INVALID') as Error & { data?: unknown };
-      err.data = errorBody('DEVICE_TOKEN_INVALID');
-      return next(err);
+  io.use(async (socket, next) => {
+    const hs = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    try {
+      if ('token' in hs) {
+        const token = hs.token;
+        const tokenHash = typeof token === 'string' && token.length >= 16 ? hashToken(token) : null;
+        const screen = tokenHash ? store.read().screens.find((s) => s.tokenHash === tokenHash) : undefined;
+        if (!screen) return next(connectError('DEVICE_TOKEN_INVALID'));
+        socket.data = { kind: 'screen', screenId: screen.id, zoneIds: ancestry(screen.zoneId, zonesNow()).map((z) => z.id) };
+        return next();
+      }
+      if ('pairingSecret' in hs) {
+        const secret = hs.pairingSecret;
+        if (typeof secret !== 'string' || secret.length < 16 || secret.length > 128) return next(connectError('PAIRING_REQUIRED'));
+        const opened = await pairing.open(secret, viewportOf(hs.viewport));
+        socket.data = { kind: 'pairing', pairingId: opened.pairing.id };
+        pendingOpen.set(socket.id, opened);
+        return next();
+      }
+      const sessionId = cookieValue(socket.handshake.headers.cookie, SESSION_POLICY.cookie);
+      const found = sessionId ? await auth.session(sessionId) : null;
+      if (found === null) return next(connectError('AUTH_REQUIRED'));
+      if (found === 'expired') return next(connectError('SESSION_EXPIRED'));
+      socket.data = { kind: 'staff', userId: found.user.id, sessionHash: found.session.idHash };
+      return next();
+    } catch (err) {
+      log.error({ err }, 'socket handshake failed');
+      return next(connectError('INTERNAL'));
     }
-    const zones = new Map(store.read().zones.map((z) => [z.id, z]));
-    socket.data = { screenId: screen.id, zoneIds: ancestry(screen.zoneId, zones).map((z) => z.id) };
-    next();
   });
+  const pendingOpen = new Map<string, PairingOpen>();
+
+  /** Refuses an event from the wrong kind of client, or from staff whose session has ended. */
+  function guard(socket: IoSocket): void {
+    socket.use(([event, ...args], next) => {
+      const ack = args[args.length - 1];
+      const reply = (code: ErrorCode) => (typeof ack === 'function' ? (ack as (r: unknown) => void)(fail(code)) : undefined);
+      const sender = (EVENT_SENDERS as Record<string, SocketKind | undefined>)[event];
+      if (!sender) return reply('ROUTE_NOT_FOUND');
+      if (sender !== socket.data.kind) return reply('FORBIDDEN_ROLE');
+      if (socket.data.kind === 'staff') {
+        const { sessionHash, userId } = socket.data;
+        const data = store.read();
+        const live = data.sessions.some((s) => s.idHash === sessionHash && Date.parse(s.expiresAt) > Date.now()) && data.users.some((u) => u.id === userId && !u.disabled);
+        if (!live) {
+          reply('SESSION_EXPIRED');
+          socket.disconnect(true);
+          return;
+        }
+      }
+      next();
+    });
+  }
+
+  async function screenStatus(screenId: string, zoneId: string, online: boolean): Promise<void> {
+    const status = { screenId, zoneId, online, at: Date.now() };
+    const targets = ancestry(zoneId, zonesNow()).map((z) => rooms.staffZone(z.id));
+    if (targets.length > 0) io.to(targets).emit('screen:status', status);
+  }
 
   io.on('connection', async (socket) => {
-    const { screenId, zoneIds } = socket.data;
+    guard(socket);
+    const data = socket.data;
+    if (data.kind === 'screen') return onScreen(socket, data.screenId, data.zoneIds);
+    if (data.kind === 'pairing') return onPairing(socket, data.pairingId);
+    return onStaff(socket, data.userId, data.sessionHash);
+  });
+
+  async function onPairing(socket: IoSocket, pairingId: string): Promise<void> {
+    const opened = pendingOpen.get(socket.id);
+    pendingOpen.delete(socket.id);
+    await socket.join(rooms.pairing(pairingId));
+    if (opened?.claimed) socket.emit('pairing:claimed', opened.claimed);
+    else if (opened) socket.emit('pairing:code', { code: opened.pairing.code, expiresAt: Date.parse(opened.pairing.expiresAt) });
+    socket.on('pairing:renew', async (ack) => {
+      try {
+        const p = await pairing.renew(pairingId);
+        if (!p) return ack(fail('PAIRING_CODE_INVALID'));
+        ack({ ok: true, data: { code: p.code, expiresAt: Date.parse(p.expiresAt) } });
+      } catch (err) {
+        log.error({ err, pairingId }, 'pairing renew failed');
+        ack(fail('INTERNAL'));
+      }
+    });
+  }
+
+  async function onStaff(socket: IoSocket, userId: string, sessionHash: string): Promise<void> {
+    await socket.join(sessionRoom(sessionHash));
+    socket.on('screens:watch', async (req, ack) => {
+      const data = store.read();
+      const user = data.users.find((u) => u.id === userId);
+      const zoneId = typeof req?.zoneId === 'string' ? req.zoneId : '';
+      if (!user || !hasPermission(user, 'read')) return ack(fail('FORBIDDEN_ROLE'));
+      if (!data.zones.some((z) => z.id === zoneId)) return ack(fail('NOT_FOUND'));
+      // Screen states of a zone are for those who act in it, not for a neighbouring town.
+      if (!inSubtree(user, zoneId, zonesNow())) return ack(fail('FORBIDDEN_SCOPE'));
+      await socket.join(rooms.staffZone(zoneId));
+      const sockets = await io.in(rooms.zone(zoneId)).fetchSockets();
+      const online = [...new Set(sockets.flatMap((s) => (s.data.kind === 'screen' ? [s.data.screenId] : [])))];
+      ack({ ok: true, data: { online } });
+    });
+  }
+
+  async function onScreen(socket: IoSocket, screenId: string, zoneIds: string[]): Promise<void> {
     await socket.join([rooms.screen(screenId), ...zoneIds.map(rooms.zone)]);
+    // zoneIds runs from the screen's own zone up to the city.
+    const zoneId = zoneIds[0] ?? '';
+    void screenStatus(screenId, zoneId, true);
+    socket.on('disconnect', async () => {
+      // Another connection of the same screen (a quick reconnect) keeps it online.
+      const still = await io.in(rooms.screen(screenId)).fetchSockets();
+      if (still.length === 0) await screenStatus(screenId, zoneId, false);
+    });
+    void pairing.settle(screenId).catch((err: unknown) => log.warn({ err, screenId }, 'pairing settle failed'));
     try {
       const manifest = await manifests.resolve(screenId);
       delivered.set(screenId, manifest.version);
@@ -92,11 +239,10 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
         ack({ ok: true, data: manifest });
       } catch (err) {
         log.error({ err, screenId }, 'manifest fetch failed');
-        const body = errorBody('INTERNAL');
-        ack({ ok: false, code: body.code, message: body.message });
+        ack(fail('INTERNAL'));
       }
     });
-  });
+  }
 
   async function publish(change: Change): Promise<string[]> {
     const pushed: string[] = [];
@@ -121,6 +267,13 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
     io,
     publish,
     noteDelivered: (screenId, version) => delivered.set(screenId, version),
+    revokeScreen(screenId) {
+      io.to(rooms.screen(screenId)).emit('screen:revoked', { screenId });
+      io.in(rooms.screen(screenId)).disconnectSockets(true);
+    },
+    disconnectSession(sessionHash) {
+      io.in(sessionRoom(sessionHash)).disconnectSockets(true);
+    },
     reportsOf: (screenId) => reports.get(screenId) ?? [],
     // The HTTP server belongs to Fastify, which closes it; here only the transports are cut.
     // No socket.io "disconnect" packet is sent: a client takes that as final and never

@@ -1,29 +1,78 @@
 import path from 'node:path';
 import { Low } from 'lowdb';
-import type { ContentItem, Layout, Media, Playlist, Schedule, Screen, Zone } from '../../content/index.js';
+import type { AuditEntry, ContentRecord, Layout, Media, Playlist, Schedule, Screen, User, Zone } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { DurableJsonFile } from './durable-file.js';
 
 /** A screen as stored: the device token is kept only as its SHA-256. */
 export type StoredScreen = Screen & { tokenHash: string };
 
+/** A staff account as stored: with its scrypt password hash. */
+export type StoredUser = User & { passwordHash: string };
+
+/** A login session; the cookie carries the id, the store only its SHA-256. */
+export interface StoredSession {
+  idHash: string;
+  userId: string;
+  createdAt: string;
+  lastSeenAt: string;
+  /** Idle expiry, pushed forward as the session is used. */
+  expiresAt: string;
+  absoluteExpiresAt: string;
+}
+
+/** Failed logins of one account (`user:<name>`) or one address (`addr:<ip>`) in the current window. */
+export interface LoginCounter {
+  key: string;
+  failures: number;
+  firstAt: string;
+  lockedUntil: string | null;
+}
+
+/** A player waiting to be paired, or paired and not yet handed its token. */
+export interface StoredPairing {
+  id: string;
+  code: string;
+  secretHash: string;
+  createdAt: string;
+  expiresAt: string;
+  viewport: { width: number; height: number } | null;
+  claimedScreenId: string | null;
+  claimedAt: string | null;
+  claimedBy: string | null;
+}
+
+/** The head of the audit chain, and entries committed with their change but not yet in the log file. */
+export interface AuditState {
+  head: { seq: number; hash: string } | null;
+  outbox: AuditEntry[];
+}
+
+export const STORE_SCHEMA = 2;
+
 /** The whole embedded document. */
 export interface Data {
-  meta: { schema: 1; createdAt: string; seededDemo: boolean };
+  meta: { schema: typeof STORE_SCHEMA; createdAt: string; seededDemo: boolean };
   zones: Zone[];
   screens: StoredScreen[];
-  content: ContentItem[];
+  content: ContentRecord[];
   layouts: Layout[];
   playlists: Playlist[];
   schedules: Schedule[];
   media: Media[];
+  users: StoredUser[];
+  sessions: StoredSession[];
+  loginCounters: LoginCounter[];
+  pairings: StoredPairing[];
+  audit: AuditState;
 }
 
-export type CollectionName = Exclude<keyof Data, 'meta'>;
+/** The collections of documents with ids that the API edits. */
+export type CollectionName = 'zones' | 'screens' | 'content' | 'layouts' | 'playlists' | 'schedules' | 'media';
 
 export function emptyData(now = new Date()): Data {
   return {
-    meta: { schema: 1, createdAt: now.toISOString(), seededDemo: false },
+    meta: { schema: STORE_SCHEMA, createdAt: now.toISOString(), seededDemo: false },
     zones: [],
     screens: [],
     content: [],
@@ -31,6 +80,11 @@ export function emptyData(now = new Date()): Data {
     playlists: [],
     schedules: [],
     media: [],
+    users: [],
+    sessions: [],
+    loginCounters: [],
+    pairings: [],
+    audit: { head: null, outbox: [] },
   };
 }
 
@@ -44,7 +98,35 @@ export interface Store {
   read(): Readonly<Data>;
   /** Applies `mutate` to a draft and resolves with its result once the draft is durable. */
   write<T>(mutate: (draft: Data) => T): Promise<T>;
+  /**
+   * Calls `listener` with the committed state after each durable flush; returns an unsubscribe
+   * function. Listeners run synchronously and must not throw or block: they schedule work.
+   */
+  onCommit(listener: (data: Readonly<Data>) => void): () => void;
   close(): Promise<void>;
+}
+
+/**
+ * Brings a document written by an older version up to date. Version 1 had no owner zone on
+ * layouts and schedules (they go to the first city) and published content without review state.
+ */
+export function migrate(data: Data): Data {
+  const meta = data.meta as { schema: number };
+  if (meta.schema >= STORE_SCHEMA) return data;
+  const root = data.zones.find((z) => z.parentId === null)?.id ?? '';
+  const emptyReview = { createdBy: null, updatedBy: null, submittedBy: null, submittedAt: null, reviewedBy: null, reviewedAt: null, returnReason: null };
+  return {
+    ...data,
+    meta: { ...data.meta, schema: STORE_SCHEMA },
+    layouts: data.layouts.map((l) => ({ ...l, zoneId: l.zoneId ?? root })),
+    schedules: data.schedules.map((s) => ({ ...s, zoneId: s.zoneId ?? root })),
+    content: data.content.map((c) => {
+      if ('review' in c && c.review) return c;
+      const { status, ...version } = c as typeof c & { status: string };
+      const published = status === 'published' ? (version as ContentRecord['published']) : null;
+      return { ...version, status: published ? 'published' : 'draft', published, review: emptyReview } as ContentRecord;
+    }),
+  };
 }
 
 interface Pending {
@@ -60,10 +142,11 @@ interface Pending {
 export async function createStore(dataDir: string): Promise<Store> {
   const db = new Low<Data>(new DurableJsonFile<Data>(path.join(dataDir, 'zonecast.json')), emptyData());
   await db.read();
-  let committed: Data = { ...emptyData(), ...db.data };
+  let committed: Data = migrate({ ...emptyData(), ...db.data });
   let queue: Pending[] = [];
   let flushing: Promise<void> | null = null;
   let closed = false;
+  const listeners = new Set<(data: Readonly<Data>) => void>();
 
   async function flush(): Promise<void> {
     while (queue.length > 0) {
@@ -90,6 +173,15 @@ export async function createStore(dataDir: string): Promise<Store> {
         await db.write();
         committed = draft;
         for (const d of done) d.p.resolve(d.result);
+        // After the data is durable, never before: a listener (the audit log) may act on it.
+        // One listener's failure must not fail a commit that is already on disk.
+        for (const l of listeners) {
+          try {
+            l(committed);
+          } catch {
+            /* the listener reports its own errors */
+          }
+        }
       } catch (err) {
         db.data = committed;
         for (const d of done) d.p.reject(new AppError('STORE_WRITE_FAILED', (err as Error).message));
@@ -113,6 +205,12 @@ export async function createStore(dataDir: string): Promise<Store> {
         queue.push({ mutate, resolve: resolve as (v: unknown) => void, reject });
         kick();
       });
+    },
+    onCommit(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
     },
     async close() {
       closed = true;

@@ -1,0 +1,431 @@
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLIENT_TO_SERVER_EVENTS,
+  ROLES,
+  type ClientToServerEvents,
+  type ContentItem,
+  type ContentRecord,
+  type ContentStatus,
+  type Role,
+  type ServerToClientEvents,
+  type Zone,
+} from '../../content/index.js';
+import { hashToken } from '../../server/services/realtime.js';
+import { TEST_PASSWORD, buildTestApp, type TestApp, type TestUser } from '../helpers/app.js';
+
+/**
+ * The authorization matrix: every registered route and every client-to-server socket event,
+ * called by an anonymous client and by each role, on something in the caller's own subtree and
+ * on something outside it, against the status the matrix expects. A route or event that is
+ * not in the matrix fails the test, so nothing new ships without a decision on who may call it.
+ */
+
+type Caller = 'anon' | Role;
+type Scope = 'own' | 'other';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+interface Req {
+  readonly method: Method;
+  readonly url: string;
+  readonly payload?: object;
+  /** Call as this account instead of the caller's own (a fresh one of the same role). */
+  readonly as?: TestUser;
+  readonly multipart?: Buffer;
+}
+interface Ctx {
+  readonly zoneId: string;
+  readonly caller: Caller;
+  /** A new account with the caller's role and zone, for calls that change the account. */
+  fresh(): Promise<TestUser>;
+}
+type Expect = Record<Caller, readonly [own: number, other: number]>;
+interface Entry {
+  readonly expect: Expect;
+  build(ctx: Ctx): Promise<Req>;
+}
+
+const STAFF: readonly Role[] = ROLES;
+/** Allowed for `roles` in their own subtree (`ok`), refused outside it; refused for other roles; 401 without a session. */
+function scoped(ok: number, roles: readonly Role[]): Expect {
+  return Object.fromEntries([['anon', [401, 401]], ...STAFF.map((r) => [r, roles.includes(r) ? [ok, 403] : [403, 403]])]) as unknown as Expect;
+}
+/** Allowed for `roles` wherever the target is (lists, which are filtered; zone-less things). */
+function unscoped(ok: number, roles: readonly Role[]): Expect {
+  return Object.fromEntries([['anon', [401, 401]], ...STAFF.map((r) => [r, roles.includes(r) ? [ok, ok] : [403, 403]])]) as unknown as Expect;
+}
+function everyone(status: number): Expect {
+  return Object.fromEntries([['anon', [status, status]], ...STAFF.map((r) => [r, [status, status]])]) as unknown as Expect;
+}
+const ADMIN: Role[] = ['city-admin'];
+const WRITERS: Role[] = ['city-admin', 'editor'];
+const REVIEWERS: Role[] = ['city-admin', 'reviewer'];
+const AUDITORS: Role[] = ['city-admin', 'inspector'];
+
+let t: TestApp;
+let seq = 0;
+const next = () => ++seq;
+const stamp = new Date().toISOString();
+let mediaHash = '';
+
+// Binzhou (city) with the towns Chengguan and Beiji; Xunyi, another city, with one town.
+const ZONES: Zone[] = [
+  { id: 'binzhou', tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市', name: '' },
+  { id: 'chengguan', tier: 'town', parentId: 'binzhou', divisionCode: '610482001000', shortName: '城关街道', name: '' },
+  { id: 'beiji', tier: 'town', parentId: 'binzhou', divisionCode: '610482101000', shortName: '北极镇', name: '' },
+  { id: 'xunyi', tier: 'city', parentId: null, divisionCode: '610429000000', shortName: '旬邑县', name: '' },
+  { id: 'xunyi-town', tier: 'town', parentId: 'xunyi', divisionCode: '610429100000', shortName: '城关镇', name: '' },
+];
+/** Town roles act in Chengguan; the city admin in Binzhou, so its "other" is the other city. */
+const CALLER_ZONE: Record<Role, string> = { 'city-admin': 'binzhou', editor: 'chengguan', reviewer: 'chengguan', inspector: 'chengguan' };
+const targetZone = (caller: Caller, scope: Scope) => (scope === 'own' ? 'chengguan' : caller === 'city-admin' ? 'xunyi-town' : 'beiji');
+
+async function insert(mutate: (d: Parameters<Parameters<TestApp['app']['store']['write']>[0]>[0]) => void): Promise<void> {
+  await t.app.store.write(mutate);
+}
+
+/** A fresh village under a town, with a code the tier rules accept. */
+async function village(townId: string): Promise<Zone> {
+  const town = ZONES.find((z) => z.id === townId);
+  if (!town) throw new Error(townId);
+  const n = next();
+  const zone: Zone = { id: `v${n}`, tier: 'village', parentId: townId, divisionCode: `${town.divisionCode.slice(0, 9)}${String(n).padStart(3, '0')}`, shortName: `村${n}`, name: '' };
+  await insert((d) => void d.zones.push(zone));
+  return zone;
+}
+
+const screenInput = (zoneId: string) => ({ zoneId, name: `屏${next()}`, width: 960, height: 320, pixelPitchMm: 4, viewingDistanceM: 6, openingHours: [], layoutId: null });
+async function screen(zoneId: string): Promise<string> {
+  const id = `scr${next()}`;
+  await insert((d) => void d.screens.push({ ...screenInput(zoneId), id, tokenHash: hashToken(randomBytes(24).toString('hex')), createdAt: stamp, updatedAt: stamp }));
+  return id;
+}
+
+const textInput = (zoneId: string) => ({ kind: 'text' as const, zoneId, title: `文字${next()}`, validFrom: null, validTo: null, durationS: null, body: '通知', align: 'left' as const });
+async function content(zoneId: string, status: ContentStatus): Promise<string> {
+  const id = `c${next()}`;
+  const version: ContentItem = { ...textInput(zoneId), id, createdAt: stamp, updatedAt: stamp };
+  const record: ContentRecord = {
+    ...version,
+    status,
+    published: status === 'published' ? version : null,
+    review: { createdBy: 'u-someone-else', updatedBy: 'u-someone-else', submittedBy: status === 'submitted' ? 'u-someone-else' : null, submittedAt: null, reviewedBy: null, reviewedAt: null, returnReason: null },
+  };
+  await insert((d) => void d.content.push(record));
+  return id;
+}
+
+const layoutInput = (zoneId: string) => ({ zoneId, name: `布局${next()}`, width: 960, height: 320, background: '#000000', regions: [] });
+async function layout(zoneId: string): Promise<string> {
+  const id = `lay${next()}`;
+  await insert((d) => void d.layouts.push({ ...layoutInput(zoneId), id, createdAt: stamp, updatedAt: stamp }));
+  return id;
+}
+const playlistInput = (zoneId: string) => ({ zoneId, name: `列表${next()}`, mode: 'fixed' as const, entries: [], rule: null, defaultDurationS: 10, scheduleId: null });
+async function playlist(zoneId: string): Promise<string> {
+  const id = `pl${next()}`;
+  await insert((d) => void d.playlists.push({ ...playlistInput(zoneId), id, createdAt: stamp, updatedAt: stamp }));
+  return id;
+}
+const scheduleInput = (zoneId: string) => ({ zoneId, name: `排期${next()}`, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1 });
+async function schedule(zoneId: string): Promise<string> {
+  const id = `sch${next()}`;
+  await insert((d) => void d.schedules.push({ ...scheduleInput(zoneId), id, createdAt: stamp, updatedAt: stamp }));
+  return id;
+}
+async function account(zoneId: string): Promise<TestUser> {
+  return t.addUser({ username: `user${next()}`, role: 'editor', zoneId });
+}
+async function pairingCode(): Promise<string> {
+  return (await t.app.pairing.open(randomBytes(24).toString('base64url'), null)).pairing.code;
+}
+
+const ROUTES: Record<string, Entry> = {
+  'GET /api/health': { expect: everyone(200), build: async () => ({ method: 'GET', url: '/api/health' }) },
+  'POST /api/auth/login': {
+    expect: everyone(200),
+    build: async () => ({ method: 'POST', url: '/api/auth/login', payload: { username: (await account('chengguan')).user.username, password: TEST_PASSWORD } }),
+  },
+  'POST /api/auth/logout': { expect: unscoped(204, STAFF), build: async () => ({ method: 'POST', url: '/api/auth/logout' }) },
+  'GET /api/auth/me': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/auth/me' }) },
+  'POST /api/auth/password': {
+    expect: unscoped(204, STAFF),
+    build: async (c) => ({ method: 'POST', url: '/api/auth/password', payload: { current: TEST_PASSWORD, next: 'another-long-passphrase' }, as: c.caller === 'anon' ? undefined : await c.fresh() }),
+  },
+
+  'GET /api/users': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/users' }) },
+  'POST /api/users': {
+    expect: scoped(201, ADMIN),
+    build: async (c) => ({ method: 'POST', url: '/api/users', payload: { username: `new${next()}`, displayName: '新用户', role: 'editor', zoneId: c.zoneId, disabled: false, password: 'a-long-enough-pass' } }),
+  },
+  'PATCH /api/users/:id': { expect: scoped(200, ADMIN), build: async (c) => ({ method: 'PATCH', url: `/api/users/${(await account(c.zoneId)).user.id}`, payload: { displayName: '改名' } }) },
+  'POST /api/users/:id/password': {
+    expect: scoped(204, ADMIN),
+    build: async (c) => ({ method: 'POST', url: `/api/users/${(await account(c.zoneId)).user.id}/password`, payload: { password: 'reset-to-this-one' } }),
+  },
+
+  'GET /api/zones': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/zones' }) },
+  'GET /api/zones/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/zones/${c.zoneId}` }) },
+  'POST /api/zones': {
+    expect: scoped(201, ADMIN),
+    build: async (c) => {
+      const town = ZONES.find((z) => z.id === c.zoneId);
+      const n = next();
+      return { method: 'POST', url: '/api/zones', payload: { tier: 'village', parentId: c.zoneId, divisionCode: `${town?.divisionCode.slice(0, 9)}${String(n).padStart(3, '0')}`, shortName: `新村${n}` } };
+    },
+  },
+  'PUT /api/zones/:id': {
+    expect: scoped(200, ADMIN),
+    build: async (c) => {
+      const { id, name: _n, ...input } = await village(c.zoneId);
+      return { method: 'PUT', url: `/api/zones/${id}`, payload: { ...input, shortName: '改名村' } };
+    },
+  },
+  'DELETE /api/zones/:id': { expect: scoped(204, ADMIN), build: async (c) => ({ method: 'DELETE', url: `/api/zones/${(await village(c.zoneId)).id}` }) },
+
+  'GET /api/screens': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/screens' }) },
+  'GET /api/screens/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}` }) },
+  'POST /api/screens': { expect: scoped(201, ADMIN), build: async (c) => ({ method: 'POST', url: '/api/screens', payload: screenInput(c.zoneId) }) },
+  'PUT /api/screens/:id': { expect: scoped(200, WRITERS), build: async (c) => ({ method: 'PUT', url: `/api/screens/${await screen(c.zoneId)}`, payload: screenInput(c.zoneId) }) },
+  'DELETE /api/screens/:id': { expect: scoped(204, ADMIN), build: async (c) => ({ method: 'DELETE', url: `/api/screens/${await screen(c.zoneId)}` }) },
+  'POST /api/screens/:id/token': { expect: scoped(200, ADMIN), build: async (c) => ({ method: 'POST', url: `/api/screens/${await screen(c.zoneId)}/token` }) },
+  'POST /api/screens/:id/revoke': { expect: scoped(204, ADMIN), build: async (c) => ({ method: 'POST', url: `/api/screens/${await screen(c.zoneId)}/revoke` }) },
+  'GET /api/screens/:id/manifest': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/manifest` }) },
+  'GET /api/screens/:id/reports': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/reports` }) },
+  'GET /api/pairings': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/pairings' }) },
+  'POST /api/pairing/claim': {
+    expect: scoped(201, ADMIN),
+    build: async (c) => ({ method: 'POST', url: '/api/pairing/claim', payload: { code: await pairingCode(), screen: screenInput(c.zoneId) } }),
+  },
+  'GET /api/player/manifest': { expect: everyone(401), build: async () => ({ method: 'GET', url: '/api/player/manifest' }) },
+
+  'GET /api/content': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/content' }) },
+  'GET /api/content/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/content/${await content(c.zoneId, 'draft')}` }) },
+  'POST /api/content': { expect: scoped(201, WRITERS), build: async (c) => ({ method: 'POST', url: '/api/content', payload: textInput(c.zoneId) }) },
+  'PUT /api/content/:id': { expect: scoped(200, WRITERS), build: async (c) => ({ method: 'PUT', url: `/api/content/${await content(c.zoneId, 'draft')}`, payload: textInput(c.zoneId) }) },
+  'DELETE /api/content/:id': { expect: scoped(204, WRITERS), build: async (c) => ({ method: 'DELETE', url: `/api/content/${await content(c.zoneId, 'draft')}` }) },
+  'POST /api/content/:id/submit': { expect: scoped(200, WRITERS), build: async (c) => ({ method: 'POST', url: `/api/content/${await content(c.zoneId, 'draft')}/submit` }) },
+  'POST /api/content/:id/recall': { expect: scoped(200, WRITERS), build: async (c) => ({ method: 'POST', url: `/api/content/${await content(c.zoneId, 'submitted')}/recall` }) },
+  'POST /api/content/:id/approve': { expect: scoped(200, REVIEWERS), build: async (c) => ({ method: 'POST', url: `/api/content/${await content(c.zoneId, 'submitted')}/approve` }) },
+  'POST /api/content/:id/return': {
+    expect: scoped(200, REVIEWERS),
+    build: async (c) => ({ method: 'POST', url: `/api/content/${await content(c.zoneId, 'submitted')}/return`, payload: { reason: '请补充联系电话' } }),
+  },
+  'POST /api/content/:id/withdraw': { expect: scoped(200, REVIEWERS), build: async (c) => ({ method: 'POST', url: `/api/content/${await content(c.zoneId, 'published')}/withdraw` }) },
+
+  'GET /api/layouts': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/layouts' }) },
+  'GET /api/layouts/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/layouts/${await layout(c.zoneId)}` }) },
+  'POST /api/layouts': { expect: scoped(201, WRITERS), build: async (c) => ({ method: 'POST', url: '/api/layouts', payload: layoutInput(c.zoneId) }) },
+  'PUT /api/layouts/:id': { expect: scoped(200, WRITERS), build: async (c) => ({ method: 'PUT', url: `/api/layouts/${await layout(c.zoneId)}`, payload: layoutInput(c.zoneId) }) },
+  'DELETE /api/layouts/:id': { expect: scoped(204, WRITERS), build: async (c) => ({ method: 'DELETE', url: `/api/layouts/${await layout(c.zoneId)}` }) },
+  'GET /api/playlists': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/playlists' }) },
+  'GET /api/playlists/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/playlists/${await playlist(c.zoneId)}` }) },
+  'POST /api/playlists': { expect: scoped(201, WRITERS), build: async (c) => ({ method: 'POST', url: '/api/playlists', payload: playlistInput(c.zoneId) }) },
+  'PUT /api/playlists/:id': { expect: scoped(200, WRITERS), build: async (c) => ({ method: 'PUT', url: `/api/playlists/${await playlist(c.zoneId)}`, payload: playlistInput(c.zoneId) }) },
+  'DELETE /api/playlists/:id': { expect: scoped(204, WRITERS), build: async (c) => ({ method: 'DELETE', url: `/api/playlists/${await playlist(c.zoneId)}` }) },
+  'GET /api/schedules': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/schedules' }) },
+  'GET /api/schedules/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/schedules/${await schedule(c.zoneId)}` }) },
+  'POST /api/schedules': { expect: scoped(201, WRITERS), build: async (c) => ({ method: 'POST', url: '/api/schedules', payload: scheduleInput(c.zoneId) }) },
+  'PUT /api/schedules/:id': { expect: scoped(200, WRITERS), build: async (c) => ({ method: 'PUT', url: `/api/schedules/${await schedule(c.zoneId)}`, payload: scheduleInput(c.zoneId) }) },
+  'DELETE /api/schedules/:id': { expect: scoped(204, WRITERS), build: async (c) => ({ method: 'DELETE', url: `/api/schedules/${await schedule(c.zoneId)}` }) },
+
+  'POST /api/media': {
+    // Media has no zone: it is stored once by hash and referenced from content, which is scoped.
+    expect: unscoped(201, WRITERS),
+    build: async () => ({ method: 'POST', url: '/api/media', multipart: await uniquePng() }),
+  },
+  'GET /api/media': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/media' }) },
+  'GET /api/media/:hash': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: `/api/media/${mediaHash}` }) },
+  // Players fetch media by hash URL without credentials; the hash is the capability.
+  'GET /media/:hash/:file': { expect: everyone(200), build: async () => ({ method: 'GET', url: `/media/${mediaHash}/original.png` }) },
+
+  'GET /api/audit': { expect: unscoped(200, AUDITORS), build: async () => ({ method: 'GET', url: '/api/audit' }) },
+  'GET /api/audit/verify': { expect: unscoped(200, AUDITORS), build: async () => ({ method: 'GET', url: '/api/audit/verify' }) },
+
+  'POST /api/_bench/broadcast': { expect: unscoped(200, ADMIN), build: async (c) => ({ method: 'POST', url: '/api/_bench/broadcast', payload: { zoneId: c.zoneId, seq: 1, bytes: 10 } }) },
+  'GET /': { expect: everyone(302), build: async () => ({ method: 'GET', url: '/' }) },
+};
+
+/** Routes of the built browser apps, served as static files to anyone. */
+const STATIC = /^\/(player|composer)\//;
+
+async function uniquePng(): Promise<Buffer> {
+  const n = next();
+  return sharp({ create: { width: 16, height: 16, channels: 3, background: { r: n % 256, g: (n >> 8) % 256, b: 77 } } })
+    .png()
+    .toBuffer();
+}
+
+function multipartBody(file: Buffer): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----zc${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return { payload: Buffer.concat([head, file, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+const callers = new Map<Role, TestUser>();
+
+beforeAll(async () => {
+  t = await buildTestApp({ env: { ZONECAST_BENCH_ROUTES: '1' } });
+  await insert((d) => void d.zones.push(...ZONES));
+  for (const role of STAFF) callers.set(role, await t.addUser({ username: `the-${role}`, role, zoneId: CALLER_ZONE[role] }));
+  const up = multipartBody(await uniquePng());
+  const res = await t.app.inject({ method: 'POST', url: '/api/media', payload: up.payload, headers: { ...up.headers, cookie: t.admin.cookie } });
+  mediaHash = (JSON.parse(res.body) as { media: { hash: string } }).media.hash;
+});
+afterAll(async () => t.close());
+
+describe('the authorization matrix', () => {
+  it('covers every registered route, and nothing that is not registered', () => {
+    const registered = t.app.routeAuths.filter((r) => r.method !== 'HEAD' && !STATIC.test(r.url)).map((r) => `${r.method} ${r.url}`);
+    const missing = registered.filter((k) => !(k in ROUTES));
+    expect(missing, 'routes missing from the authorization matrix').toEqual([]);
+    expect(Object.keys(ROUTES).filter((k) => !registered.includes(k)), 'matrix entries for routes that do not exist').toEqual([]);
+  });
+
+  it('declares static app routes public', () => {
+    for (const r of t.app.routeAuths.filter((x) => STATIC.test(x.url))) expect([undefined, 'public']).toContain(r.auth);
+  });
+
+  for (const [key, entry] of Object.entries(ROUTES)) {
+    it(`${key}`, async () => {
+      const rows: { cell: string; status: number; expected: number; body: string }[] = [];
+      for (const caller of ['anon', ...STAFF] as Caller[]) {
+        for (const scope of ['own', 'other'] as Scope[]) {
+          const zoneId = targetZone(caller, scope);
+          const req = await entry.build({
+            zoneId,
+            caller,
+            fresh: () => t.addUser({ username: `fresh${next()}`, role: caller as Role, zoneId: CALLER_ZONE[caller as Role] }),
+          });
+          // A new session for every call, so that logging out or changing a password does not leak into the next one.
+          const as = req.as ?? (caller === 'anon' ? undefined : { cookie: await t.sessionCookie((callers.get(caller) as TestUser).user.id) });
+          const body = req.multipart ? multipartBody(req.multipart) : null;
+          const seqBefore = t.app.store.read().audit.head?.seq ?? 0;
+          const res = await t.app.inject({
+            method: req.method,
+            url: req.url,
+            payload: body?.payload ?? req.payload,
+            headers: { ...(body?.headers ?? {}), ...(as ? { cookie: as.cookie } : {}) },
+          });
+          // Every change that succeeds leaves an audit entry (a bench broadcast changes nothing).
+          if (req.method !== 'GET' && res.statusCode < 300 && key !== 'POST /api/_bench/broadcast') {
+            expect(t.app.store.read().audit.head?.seq ?? 0, `${key} by ${caller} left no audit entry`).toBeGreaterThan(seqBefore);
+          }
+          rows.push({ cell: `${caller}/${scope}`, status: res.statusCode, expected: entry.expect[caller][scope === 'own' ? 0 : 1], body: res.body.slice(0, 200) });
+          if (res.statusCode >= 400) {
+            const err = JSON.parse(res.body) as { code: string; message: { zh: string; en: string } };
+            expect(err.message.zh.length, `${caller}/${scope} ${res.body}`).toBeGreaterThan(0);
+            if (res.statusCode === 403) expect(['FORBIDDEN_ROLE', 'FORBIDDEN_SCOPE']).toContain(err.code);
+          }
+        }
+      }
+      const wrong = rows.filter((r) => r.status !== r.expected).map((r) => `${r.cell} got ${r.status}: ${r.body}`);
+      expect(
+        rows.map((r) => `${r.cell}: ${r.status}`),
+        wrong.join('\n'),
+      ).toEqual(rows.map((r) => `${r.cell}: ${r.expected}`));
+    });
+  }
+});
+
+type Kind = 'screen' | 'pairing' | Role;
+type AckResult = { ok: true } | { ok: false; code: string };
+const SOCKET_EXPECT: Record<keyof ClientToServerEvents, Record<Kind, readonly [own: string, other: string]>> = {
+  'screen:heartbeat': socketOnly('screen'),
+  'manifest:fetch': socketOnly('screen'),
+  'screen:report': socketOnly('screen'),
+  'pairing:renew': socketOnly('pairing'),
+  'screens:watch': {
+    screen: ['FORBIDDEN_ROLE', 'FORBIDDEN_ROLE'],
+    pairing: ['FORBIDDEN_ROLE', 'FORBIDDEN_ROLE'],
+    'city-admin': ['ok', 'FORBIDDEN_SCOPE'],
+    editor: ['ok', 'FORBIDDEN_SCOPE'],
+    reviewer: ['ok', 'FORBIDDEN_SCOPE'],
+    inspector: ['ok', 'FORBIDDEN_SCOPE'],
+  },
+};
+function socketOnly(kind: 'screen' | 'pairing'): Record<Kind, readonly [string, string]> {
+  const all: Kind[] = ['screen', 'pairing', ...STAFF];
+  return Object.fromEntries(all.map((k) => [k, k === kind ? ['ok', 'ok'] : ['FORBIDDEN_ROLE', 'FORBIDDEN_ROLE']])) as unknown as Record<Kind, readonly [string, string]>;
+}
+const EVENT_ARGS: Record<keyof ClientToServerEvents, (zoneId: string) => unknown[]> = {
+  'screen:heartbeat': () => [{ manifestVersion: null, clientTime: Date.now() }],
+  'manifest:fetch': () => [],
+  'screen:report': () => [{ kind: 'assets-failed', manifestVersion: 'x', failures: [] }],
+  'pairing:renew': () => [],
+  'screens:watch': (zoneId) => [{ zoneId }],
+};
+
+describe('the socket authorization matrix', () => {
+  let url = '';
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    url = await t.listen();
+  });
+  afterAll(() => {
+    for (const s of sockets) s.disconnect();
+  });
+
+  async function connect(kind: Kind): Promise<Socket<ServerToClientEvents, ClientToServerEvents>> {
+    let auth: object = {};
+    let cookie: string | undefined;
+    if (kind === 'screen') {
+      const token = randomBytes(24).toString('base64url');
+      const id = await screen('chengguan');
+      await insert((d) => {
+        const s = d.screens.find((x) => x.id === id);
+        if (s) s.tokenHash = hashToken(token);
+      });
+      auth = { token };
+    } else if (kind === 'pairing') {
+      auth = { pairingSecret: randomBytes(24).toString('base64url') };
+    } else {
+      cookie = await t.sessionCookie((callers.get(kind) as TestUser).user.id);
+    }
+    const s: Socket<ServerToClientEvents, ClientToServerEvents> = ioClient(url, {
+      auth,
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: cookie ? { cookie } : {},
+    });
+    sockets.push(s);
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () => resolve());
+      s.once('connect_error', reject);
+    });
+    return s;
+  }
+
+  it('covers every client-to-server event in content/', () => {
+    expect(CLIENT_TO_SERVER_EVENTS.filter((e) => !(e in SOCKET_EXPECT))).toEqual([]);
+    expect(Object.keys(SOCKET_EXPECT).sort()).toEqual([...CLIENT_TO_SERVER_EVENTS].sort());
+  });
+
+  it('refuses a socket without a token, a pairing secret or a session', async () => {
+    const s = ioClient(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(s);
+    const err = await new Promise<Error & { data?: { code: string } }>((resolve) => s.once('connect_error', resolve));
+    expect(err.data?.code).toBe('AUTH_REQUIRED');
+  });
+
+  for (const event of CLIENT_TO_SERVER_EVENTS) {
+    it(`${event}`, async () => {
+      const got: string[] = [];
+      const want: string[] = [];
+      for (const kind of ['screen', 'pairing', ...STAFF] as Kind[]) {
+        const s = await connect(kind);
+        for (const scope of ['own', 'other'] as Scope[]) {
+          const zoneId = targetZone(kind === 'city-admin' ? 'city-admin' : 'editor', scope);
+          const res = (await (s.timeout(5000).emitWithAck as (e: string, ...a: unknown[]) => Promise<AckResult>)(event, ...(EVENT_ARGS[event]?.(zoneId) ?? [])));
+          got.push(`${kind}/${scope}: ${res.ok ? 'ok' : res.code}`);
+          want.push(`${kind}/${scope}: ${SOCKET_EXPECT[event]?.[kind][scope === 'own' ? 0 : 1]}`);
+        }
+        s.disconnect();
+      }
+      expect(got).toEqual(want);
+    });
+  }
+});
