@@ -1,77 +1,30 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SESSION_POLICY, type AuditEntry, type Role, type Zone } from '../../../content/index.js';
-import { loadConfig } from '../../../server/config.js';
-import authPlugin from '../../../server/plugins/auth.js';
-import cookiePlugin from '../../../server/plugins/cookie.js';
-import errorsPlugin from '../../../server/plugins/errors.js';
-import auditRoutes from '../../../server/routes/audit.js';
+import type { AuditEntry, Role, Zone } from '../../../content/index.js';
 import { recordAudit } from '../../../server/services/audit.js';
-import { hashSessionId } from '../../../server/services/auth.js';
-import { auditPlugin, storePlugin } from '../../../server/services/index.js';
-import type { StoredUser } from '../../../server/services/store.js';
-
-/**
- * The plugin stack the audit routes need, built by hand: app.ts does not register the audit
- * plugin yet. Once it does, this can become buildTestApp() with its addUser().
- */
-async function buildAuditApp(dataDir: string): Promise<FastifyInstance> {
-  const config = loadConfig({ DATA_DIR: dataDir, ZONECAST_DEMO: 'false' });
-  const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } } }) as unknown as FastifyInstance;
-  await app.register(fp(async (a: FastifyInstance) => void a.decorate('config', config), { name: 'config' }));
-  await app.register(errorsPlugin);
-  await app.register(cookiePlugin);
-  await app.register(storePlugin);
-  await app.register(authPlugin);
-  await app.register(auditPlugin);
-  await app.register(auditRoutes);
-  await app.ready();
-  return app;
-}
+import { buildTestApp, type TestApp } from '../../helpers/app.js';
 
 const zone = (id: string, tier: Zone['tier'], parentId: string | null, divisionCode: string): Zone => ({ id, tier, parentId, divisionCode, shortName: id, name: '' });
 
 describe('GET /api/audit', () => {
+  let t: TestApp;
   let dir: string;
-  let app: FastifyInstance;
   const cookies = new Map<string, string>();
-
   /** An account with a live session; returns its cookie. */
-  async function addUser(username: string, role: Role, zoneId: string | null): Promise<string> {
-    const now = new Date();
-    const iso = now.toISOString();
-    const user: StoredUser = { id: `u-${username}`, username, displayName: username, role, zoneId, disabled: false, passwordHash: 'unused', createdAt: iso, updatedAt: iso, passwordChangedAt: iso };
-    const sid = randomBytes(32).toString('base64url');
-    await app.store.write((d) => {
-      d.users.push(user);
-      d.sessions.push({
-        idHash: hashSessionId(sid),
-        userId: user.id,
-        createdAt: iso,
-        lastSeenAt: iso,
-        expiresAt: new Date(now.getTime() + SESSION_POLICY.idleMs).toISOString(),
-        absoluteExpiresAt: new Date(now.getTime() + SESSION_POLICY.absoluteMs).toISOString(),
-      });
-    });
-    return `${SESSION_POLICY.cookie}=${sid}`;
-  }
+  const addUser = async (username: string, role: Role, zoneId: string | null) => (await t.addUser({ username, role, zoneId })).cookie;
 
   async function get(url: string, as: string): Promise<{ status: number; body: Record<string, unknown> }> {
     const cookie = cookies.get(as);
-    const res = await app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
+    const res = await t.app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
   }
   const seqsOf = (body: Record<string, unknown>): number[] => (body.entries as AuditEntry[]).map((e) => e.seq);
 
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'zonecast-audit-route-'));
-    app = await buildAuditApp(dir);
-    await app.store.write((d) => {
+    t = await buildTestApp();
+    dir = t.dataDir;
+    await t.app.store.write((d) => {
       d.zones.push(zone('z-city', 'city', null, '371600000000'), zone('z-a', 'town', 'z-city', '371602001000'), zone('z-a1', 'village', 'z-a', '371602001001'), zone('z-b', 'town', 'z-city', '371602002000'));
     });
     cookies.set('system', await addUser('sysadmin', 'city-admin', null));
@@ -80,16 +33,15 @@ describe('GET /api/audit', () => {
     cookies.set('editor', await addUser('town-editor', 'editor', 'z-a'));
     // seq 1 z-a, 2 z-a1, 3 z-b, 4 a system event.
     for (const zoneId of ['z-a', 'z-a1', 'z-b', null]) {
-      await app.store.write((d) =>
+      await t.app.store.write((d) =>
         recordAudit(d, { actor: { kind: 'staff', userId: 'u-town-editor', username: 'town-editor' }, action: 'content.update', entity: 'content', entityId: `c-${zoneId}`, zoneId, after: { title: 't' } }),
       );
     }
-    await app.audit.flush();
+    await t.app.audit.flush();
   });
   afterEach(async () => {
-    await app.close();
+    await t.close();
     cookies.clear();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('shows a town inspector only the entries of their own subtree', async () => {
