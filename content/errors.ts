@@ -55,6 +55,7 @@ export const ERRORS = {
   CONTENT_UNDER_REVIEW: { status: 409, zh: '内容正在审核中,请先撤回提交再修改', en: 'The content is under review; recall it before editing' },
   CONTENT_PUBLISHED: { status: 409, zh: '内容已发布,请先下架再删除', en: 'The content is published; withdraw it before deleting' },
   PAIRING_CODE_INVALID: { status: 404, zh: '配对码无效或已过期,请核对屏幕上显示的配对码', en: 'Unknown or expired pairing code; check the code on the screen' },
+  PAIRING_THROTTLED: { status: 429, zh: '等待配对的屏幕过多,请稍后再试', en: 'Too many screens are waiting to be paired; try again later' },
   PAIRING_REQUIRED: { status: 401, zh: '屏幕尚未配对', en: 'The screen is not paired' },
   AUDIT_RANGE_INVALID: { status: 422, zh: '查询时间范围无效', en: 'Invalid time range' },
   DEVICE_TOKEN_INVALID: { status: 401, zh: '设备令牌无效', en: 'Invalid device token' },

@@ -1,4 +1,4 @@
-import { createStore, del, get, set } from 'idb-keyval';
+import { createStore, del, delMany, get, set } from 'idb-keyval';
 import type { Manifest } from '../../content/index.js';
 
 const store = createStore('zonecast-player', 'kv');
@@ -11,10 +11,13 @@ export interface Placement {
 
 /**
  * The device token lives in IndexedDB, so that a player started once with `?token=` needs no
- * parameters afterwards; the token is then removed from the address bar.
+ * parameters afterwards; the token is then removed from the address bar. A kiosk that always
+ * starts with the same `?token=` in its address must not bring back a token the server revoked
+ * over one it was paired with since, so a URL token equal to the last revoked one is ignored.
  */
 export async function loadIdentity(url: URL): Promise<{ token: string | null; placement: Placement }> {
-  const fromUrl = url.searchParams.get('token');
+  const param = url.searchParams.get('token');
+  const fromUrl = param && param !== (await get<string>('revokedToken', store)) ? param : null;
   if (fromUrl) await set('deviceToken', fromUrl, store);
   const num = (k: string) => {
     const v = url.searchParams.get(k);
@@ -23,7 +26,7 @@ export async function loadIdentity(url: URL): Promise<{ token: string | null; pl
   const x = num('x');
   const y = num('y');
   if (x !== null || y !== null) await set('placement', { x: x ?? 0, y: y ?? 0 }, store);
-  if (fromUrl) {
+  if (param) {
     url.searchParams.delete('token');
     history.replaceState(null, '', url.pathname + (url.search || '') + url.hash);
   }
@@ -32,9 +35,33 @@ export async function loadIdentity(url: URL): Promise<{ token: string | null; pl
   return { token, placement };
 }
 
-/** Forgets the token (it was revoked). */
-export async function forgetToken(): Promise<void> {
-  await del('deviceToken', store);
+/**
+ * The secret a player without a token pairs with, made once and kept until it is paired, so
+ * that a reload or a reconnect shows the same code. 32 random bytes, base64url.
+ */
+export async function loadPairingSecret(): Promise<string> {
+  const kept = await get<string>('pairingSecret', store);
+  if (kept) return kept;
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const secret = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  await set('pairingSecret', secret, store);
+  return secret;
+}
+
+/** Keeps the token staff issued by claiming this player's code; the pairing secret has served. */
+export async function savePairedToken(token: string): Promise<void> {
+  await set('deviceToken', token, store);
+  await del('pairingSecret', store);
+}
+
+/**
+ * Forgets the revoked token and the manifest it brought, so that the screen stops showing its
+ * zone's content even after a restart without the server. The placement stays: it describes
+ * how this PC is wired to its wall, which a new pairing does not change.
+ */
+export async function forgetScreen(revokedToken: string | null): Promise<void> {
+  await delMany(['deviceToken', 'manifest'], store);
+  if (revokedToken) await set('revokedToken', revokedToken, store);
 }
 
 /** The last manifest that was shown, for a start without the server. */

@@ -6,15 +6,27 @@ import {
   SOCKET_PATH,
   type ClientToServerEvents,
   type Manifest,
+  type PairingClaimed,
   type PlayerReport,
   type ServerToClientEvents,
 } from '../../content/index.js';
 import { askPersistentStorage, prefetchAssets, pruneAssets, withoutFailedItems } from './assets.js';
 import { ServerClock } from './clock.js';
-import { loadClockOffset, loadIdentity, loadLastManifest, saveClockOffset, saveLastManifest, type Placement } from './identity.js';
+import {
+  forgetScreen,
+  loadClockOffset,
+  loadIdentity,
+  loadLastManifest,
+  loadPairingSecret,
+  savePairedToken,
+  saveClockOffset,
+  saveLastManifest,
+  type Placement,
+} from './identity.js';
+import { PAIRING_TEXT, startPairing, type PairingSession } from './pairing.js';
 import { ZoneCastRenderer } from './renderer/index.js';
 import { isPatternKind } from './renderer/pattern.js';
-import type { PlayerState, ZoneCastHandle } from './state.js';
+import type { PlayerMode, PlayerState, ZoneCastHandle } from './state.js';
 
 declare global {
   interface Window {
@@ -25,7 +37,8 @@ declare global {
 declare const __ZONECAST_BUILD__: string;
 
 const url = new URL(location.href);
-const canvas = document.getElementById('stage') as HTMLCanvasElement;
+// A new canvas replaces this one when the screen is unpaired (pixi loses the old one's WebGL context).
+let canvas = document.getElementById('stage') as HTMLCanvasElement;
 const notice = document.getElementById('notice') as HTMLDivElement;
 const rate = Number(url.searchParams.get('clockRate') ?? '1');
 const clock = new ServerClock(rate > 0 ? rate : 1, Number(url.searchParams.get('clockStart') ?? Date.now()));
@@ -47,9 +60,20 @@ let wanted: Manifest | null = null;
 let applied: Manifest | null = null;
 const reports: PlayerReport[] = [];
 let updateWaiting = false;
+let mode: PlayerMode = 'starting';
+/** The device token the screen plays with, while playing. */
+let deviceToken: string | null = null;
+let pairing: PairingSession | null = null;
+let stopScreen: (() => void) | null = null;
+/**
+ * Bumped when the screen is unpaired: work begun for the old identity (a manifest still
+ * downloading, a renderer being created) sees it changed and drops its result.
+ */
+let generation = 0;
 
 function say(text: string | null): void {
   notice.textContent = text ?? '';
+  notice.style.whiteSpace = 'pre-line';
   notice.style.display = text ? 'grid' : 'none';
 }
 
@@ -77,9 +101,11 @@ function report(r: PlayerReport): void {
   if (socket?.connected) void socket.timeout(10_000).emitWithAck('screen:report', r).catch(() => undefined);
 }
 
-/** Hands a manifest whose assets are all cached to the renderer, and remembers it. */
-async function apply(m: Manifest): Promise<void> {
-  if (!renderer) {
+/** Hands a manifest whose assets are all cached to the renderer, and remembers it; false if the screen was unpaired meanwhile. */
+async function apply(m: Manifest): Promise<boolean> {
+  const gen = generation;
+  let r = renderer;
+  if (!r) {
     creating ??= ZoneCastRenderer.create({
       canvas,
       width: m.screen.width,
@@ -88,15 +114,19 @@ async function apply(m: Manifest): Promise<void> {
       preference,
       // Once a manifest is on screen, files that neither it nor the one being prepared needs go.
       onSwap: (shown) => void pruneAssets(wanted && wanted.version !== shown.version ? [shown, wanted] : [shown]),
-    }).then((r) => {
-      if (isPatternKind(pattern)) r.showPattern(pattern);
-      return r;
+    }).then((created) => {
+      if (isPatternKind(pattern)) created.showPattern(pattern);
+      return created;
     });
-    renderer = await creating;
+    r = await creating;
+    if (gen !== generation) return false;
+    renderer = r;
   }
   place(m.screen.width, m.screen.height);
-  await renderer.setManifest(m);
+  await r.setManifest(m);
+  if (gen !== generation) return false;
   applied = m;
+  return true;
 }
 
 /**
@@ -110,26 +140,27 @@ async function accept(m: Manifest): Promise<void> {
     return;
   }
   if (wanted?.version === m.version || applied?.version === m.version) return;
+  const gen = generation;
   wanted = m;
   const { failed } = await prefetchAssets(m.assets, Date.now() + assetDeadlineMs);
-  if (wanted !== m) return;
+  if (wanted !== m || gen !== generation) return;
   const usable = withoutFailedItems(m, new Set(failed.keys()));
   if (failed.size > 0) {
     report({ kind: 'assets-failed', manifestVersion: m.version, failures: [...failed].map(([u, error]) => ({ url: u, error })) });
     setTimeout(() => {
-      if (wanted === m) {
+      if (wanted === m && gen === generation) {
         wanted = null;
         void accept(m);
       }
     }, assetRetryMs);
   }
-  await apply(usable);
-  await saveLastManifest(usable);
+  if ((await apply(usable)) && gen === generation) await saveLastManifest(usable);
 }
 
-function connect(token: string): void {
-  socket = io({ path: SOCKET_PATH, auth: { token }, transports: ['websocket'], ...RECONNECT_POLICY });
-  const s = socket;
+/** Connects as a paired screen; returns what closes that connection for good. */
+function connect(token: string): () => void {
+  const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: SOCKET_PATH, auth: { token }, transports: ['websocket'], forceNew: true, ...RECONNECT_POLICY });
+  socket = s;
   const beat = async () => {
     const sentAt = Date.now();
     try {
@@ -154,18 +185,106 @@ function connect(token: string): void {
     }
   });
   s.on('manifest:changed', (change) => void accept(change.manifest));
+  s.on('screen:revoked', () => unpair());
+  const comeBack = (ms: number) =>
+    setTimeout(() => {
+      if (socket === s && !s.connected) s.connect();
+    }, ms);
   s.on('disconnect', (reason) => {
     // A server that says goodbye (an older server's shutdown, a moved screen) is not retried
     // by socket.io; come back after a random pause, so that screens do not return together.
-    if (reason === 'io server disconnect') setTimeout(() => s.connect(), 1000 + Math.random() * 12_000);
+    if (reason === 'io server disconnect') comeBack(1000 + Math.random() * 12_000);
   });
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
-    if (err.data?.code === 'DEVICE_TOKEN_INVALID') {
-      s.disconnect();
-      say('设备令牌无效,请联系管理员重新配对\nInvalid device token — ask an administrator to pair this screen again');
-    }
+    // Only the server's explicit word unpairs a screen: a network failure or a server that is
+    // down leaves it playing from its caches.
+    if (err.data?.code === 'DEVICE_TOKEN_INVALID') return unpair();
+    // Another refusal (a failure during the handshake) is not retried by socket.io itself.
+    if (!s.active) comeBack(5000 + Math.random() * 25_000);
   });
-  setInterval(() => void beat(), 30_000);
+  const beating = setInterval(() => void beat(), 30_000);
+  return () => {
+    clearInterval(beating);
+    s.off();
+    s.disconnect();
+    if (socket === s) socket = null;
+  };
+}
+
+let watchingDpr = false;
+
+/** Keeps the canvas on whole device pixels when the window or the display scaling changes. */
+function watchDpr(): void {
+  if (watchingDpr) return;
+  watchingDpr = true;
+  const onDpr = () => {
+    const s = renderer?.app.renderer;
+    if (s) place(s.width, s.height);
+    matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', onDpr, { once: true });
+  };
+  onDpr();
+  window.addEventListener('resize', onDpr);
+}
+
+/** Plays as the screen this token belongs to: the cached manifest first (if any), then the server's. */
+function play(token: string): void {
+  mode = 'playing';
+  deviceToken = token;
+  watchDpr();
+  stopScreen = connect(token);
+}
+
+/** Shows the pairing screen with this player's code and waits for staff to claim it. */
+function beginPairing(): void {
+  mode = 'pairing';
+  const gen = generation;
+  void loadPairingSecret().then((secret) => {
+    if (mode !== 'pairing' || gen !== generation || pairing) return;
+    pairing = startPairing({ secret, clock, placement, onClaimed: (claim) => void paired(claim) });
+  });
+}
+
+/** Staff claimed the code: keep the token and play at once, without a reload. */
+async function paired(claim: PairingClaimed): Promise<void> {
+  pairing = null;
+  say(`${PAIRING_TEXT.paired.zh}\n${PAIRING_TEXT.paired.en}`);
+  try {
+    await savePairedToken(claim.deviceToken);
+  } catch {
+    // Plays with the token in memory; after a restart the server hands out a new one for the kept secret.
+  }
+  play(claim.deviceToken);
+}
+
+/**
+ * The server revoked this screen's token (an explicit `screen:revoked`, or a connection refused
+ * with DEVICE_TOKEN_INVALID): stop playing, forget the token, the manifest and the media it
+ * brought, and show the pairing screen with a fresh code. Nothing else unpairs a screen.
+ */
+function unpair(): void {
+  if (mode !== 'playing') return;
+  const revoked = deviceToken;
+  generation++;
+  stopScreen?.();
+  stopScreen = null;
+  deviceToken = null;
+  screenId = null;
+  wanted = null;
+  applied = null;
+  reports.length = 0;
+  const old = creating;
+  creating = null;
+  renderer = null;
+  const fresh = document.createElement('canvas');
+  fresh.id = canvas.id;
+  canvas.replaceWith(fresh);
+  canvas = fresh;
+  void old?.then((r) => r.destroy()).catch(() => undefined);
+  say(null);
+  void forgetScreen(revoked)
+    .then(() => pruneAssets([]))
+    .catch(() => undefined);
+  beginPairing();
 }
 
 /**
@@ -192,10 +311,14 @@ function registerServiceWorker(): void {
 window.zonecast = {
   state(): PlayerState {
     const r = renderer?.state();
+    const code = pairing?.code ?? null;
     return {
       ...r,
+      mode,
+      pairingCode: code?.code ?? null,
+      pairingExpiresAt: code?.expiresAt ?? null,
       screenId,
-      online: socket?.connected ?? false,
+      online: mode === 'pairing' ? (pairing?.online ?? false) : (socket?.connected ?? false),
       clockOffsetMs: clock.offset,
       manifestVersion: r?.manifestVersion ?? null,
       build: __ZONECAST_BUILD__,
@@ -212,23 +335,13 @@ async function start(): Promise<void> {
   placement = identity.placement;
   const offset = await loadClockOffset();
   if (offset !== null) clock.seed(offset);
+  if (!identity.token) return beginPairing();
   const last = await loadLastManifest();
   if (last) {
     applied = last;
     await apply(last);
   }
-  if (!identity.token) {
-    say('本屏幕尚未配对 This screen is not paired yet');
-    return;
-  }
-  const onDpr = () => {
-    const s = renderer?.app.renderer;
-    if (s) place(s.width, s.height);
-    matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', onDpr, { once: true });
-  };
-  onDpr();
-  window.addEventListener('resize', onDpr);
-  connect(identity.token);
+  play(identity.token);
 }
 
 void start();

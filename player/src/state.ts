@@ -24,8 +24,20 @@ export interface RendererState {
   readonly firstFrameMs: number | null;
 }
 
+/**
+ * What the player is doing: loading its identity, showing a pairing code (no device token), or
+ * playing as a paired screen (online, or offline from its caches).
+ */
+export type PlayerMode = 'starting' | 'pairing' | 'playing';
+
 export interface PlayerState extends Partial<RendererState> {
+  readonly mode: PlayerMode;
+  /** The 6-digit code on the pairing screen, while pairing and once the server has sent one. */
+  readonly pairingCode: string | null;
+  /** When that code stops working (server clock, epoch ms). */
+  readonly pairingExpiresAt: number | null;
   readonly screenId: string | null;
+  /** Connected to the server: as a screen while playing, as a pairing player while pairing. */
   readonly online: boolean;
   readonly clockOffsetMs: number;
   readonly manifestVersion: string | null;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { PAIRING_POLICY } from '../../content/index.js';
+import { AppError } from '../errors.js';
 import { SYSTEM_ACTOR } from './auth.js';
 import { recordAudit } from './audit.js';
 import type { Data, Store, StoredPairing } from './store.js';
@@ -21,12 +22,18 @@ function prune(draft: Data, now: number): void {
   draft.pairings = draft.pairings.filter((p) => (p.claimedAt ? Date.parse(p.claimedAt) + CLAIMED_KEEP_MS > now : Date.parse(p.expiresAt) > now));
 }
 
+/** Players waiting at once from one address, and in all: anyone may open a pairing socket. */
+const MAX_WAITING_PER_ADDRESS = 20;
+const MAX_WAITING = 5000;
+
 function freshCode(draft: Data): string {
   const taken = new Set(draft.pairings.filter((p) => !p.claimedAt).map((p) => p.code));
-  for (;;) {
+  // With at most MAX_WAITING of a million codes taken, a few draws always find a free one.
+  for (let i = 0; i < 1000; i++) {
     const code = String(randomInt(0, 10 ** PAIRING_POLICY.digits)).padStart(PAIRING_POLICY.digits, '0');
     if (!taken.has(code)) return code;
   }
+  throw new AppError('PAIRING_THROTTLED', 'no free pairing code');
 }
 
 /** What a pairing player is told on connection: its code, or its token if staff claimed it meanwhile. */
@@ -34,7 +41,7 @@ export type PairingOpen = { readonly pairing: StoredPairing; readonly claimed: {
 
 export interface PairingService {
   /** Finds or creates the pairing of a player's secret; a claimed one gets a new device token now. */
-  open(secret: string, viewport: { width: number; height: number } | null): Promise<PairingOpen>;
+  open(secret: string, viewport: { width: number; height: number } | null, address?: string): Promise<PairingOpen>;
   /** A new code for a pairing whose code is near its end. */
   renew(pairingId: string): Promise<StoredPairing | null>;
   /** Forgets pairings of a screen that has connected with its token. */
@@ -49,7 +56,7 @@ export interface PairingService {
 export function createPairing(deps: { store: Store }): PairingService {
   const { store } = deps;
   return {
-    open(secret, viewport) {
+    open(secret, viewport, address = '') {
       const secretHash = hashSecret(secret);
       return store.write((draft): PairingOpen => {
         const now = Date.now();
@@ -57,6 +64,8 @@ export function createPairing(deps: { store: Store }): PairingService {
         const found = draft.pairings.find((p) => p.secretHash === secretHash);
         if (found?.claimedScreenId) {
           const screen = draft.screens.find((s) => s.id === found.claimedScreenId);
+          // The claimed screen was deleted before the player came back: start pairing afresh.
+          if (!screen) draft.pairings = draft.pairings.filter((p) => p !== found);
           if (screen) {
             const deviceToken = newDeviceToken();
             screen.tokenHash = hashSecret(deviceToken);
@@ -70,8 +79,13 @@ export function createPairing(deps: { store: Store }): PairingService {
           if (viewport) found.viewport = viewport;
           return { pairing: found, claimed: null };
         }
+        const waiting = draft.pairings.filter((p) => !p.claimedAt);
+        if (waiting.length >= MAX_WAITING || waiting.filter((p) => p.address === address).length >= MAX_WAITING_PER_ADDRESS) {
+          throw new AppError('PAIRING_THROTTLED', `from ${address}`);
+        }
         const pairing: StoredPairing = {
           id: randomBytes(8).toString('hex'),
+          address,
           code: freshCode(draft),
           secretHash,
           createdAt: new Date(now).toISOString(),

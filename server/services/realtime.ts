@@ -17,6 +17,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '../../content/index.js';
+import { AppError } from '../errors.js';
 import type { AuthService } from './auth.js';
 import type { Change, ManifestService } from './manifests.js';
 import { hashSecret, type PairingOpen, type PairingService } from './pairing.js';
@@ -109,7 +110,7 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
       if ('pairingSecret' in hs) {
         const secret = hs.pairingSecret;
         if (typeof secret !== 'string' || secret.length < 16 || secret.length > 128) return next(connectError('PAIRING_REQUIRED'));
-        const opened = await pairing.open(secret, viewportOf(hs.viewport));
+        const opened = await pairing.open(secret, viewportOf(hs.viewport), socket.handshake.address);
         socket.data = { kind: 'pairing', pairingId: opened.pairing.id };
         pendingOpen.set(socket.id, opened);
         return next();
@@ -121,6 +122,7 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
       socket.data = { kind: 'staff', userId: found.user.id, sessionHash: found.session.idHash };
       return next();
     } catch (err) {
+      if (err instanceof AppError) return next(connectError(err.code));
       log.error({ err }, 'socket handshake failed');
       return next(connectError('INTERNAL'));
     }

@@ -34,6 +34,8 @@ export interface StoredPairing {
   id: string;
   code: string;
   secretHash: string;
+  /** The client address that opened it, to limit how many one address may hold. */
+  address: string;
   createdAt: string;
   expiresAt: string;
   viewport: { width: number; height: number } | null;

@@ -36,3 +36,29 @@ export async function openPlayer(
 export function playerState(page: Page): Promise<PlayerState> {
   return page.evaluate(() => (globalThis as unknown as { zonecast: ZoneCastHandle }).zonecast.state());
 }
+
+/** Opens a player with no token in a fresh context and waits until its pairing screen shows a code. */
+export async function openUnpairedPlayer(
+  browser: Browser,
+  baseUrl: string,
+  opts: { context?: BrowserContextOptions } = {},
+): Promise<{ context: BrowserContext; page: Page; code: string }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, ...opts.context });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[player page error] ${e.message}`));
+  await page.goto(`${baseUrl}/player/`);
+  return { context, page, code: await pairingCodeOf(page) };
+}
+
+/** Waits until a player shows a pairing code (other than `not`, e.g. the one it had before) and returns it. */
+export async function pairingCodeOf(page: Page, not: string | null = null, timeout = 30_000): Promise<string> {
+  const handle = await page.waitForFunction(
+    (old) => {
+      const s = (globalThis as unknown as { zonecast?: ZoneCastHandle }).zonecast?.state();
+      return s?.mode === 'pairing' && s.pairingCode && s.pairingCode !== old ? s.pairingCode : null;
+    },
+    not,
+    { timeout },
+  );
+  return (await handle.jsonValue()) as string;
+}

@@ -114,6 +114,33 @@ describe('pairing a fresh player', () => {
   });
 });
 
+describe('pairing limits', () => {
+  it('caps how many players one address may keep waiting', async () => {
+    const codes = new Set<string>();
+    for (let i = 0; i < 20; i++) codes.add((await t.app.pairing.open(secret(), null, '10.9.9.9')).pairing.code);
+    expect(codes.size).toBe(20);
+    await expect(t.app.pairing.open(secret(), null, '10.9.9.9')).rejects.toMatchObject({ code: 'PAIRING_THROTTLED' });
+    // Another address is not held up by that one.
+    expect((await t.app.pairing.open(secret(), null, '10.9.9.10')).pairing.code).toMatch(/^\d{6}$/);
+  });
+
+  it('starts afresh when the screen its code was claimed into was deleted before it came back', async () => {
+    const mine = secret();
+    const player = pairingSocket(mine);
+    const { code } = await once(player, 'pairing:code');
+    player.disconnect();
+    const res = await t.api('POST', '/api/pairing/claim', { code, screen: { ...screenInput, name: '将被删除的屏' } });
+    await t.api('DELETE', `/api/screens/${(res.screen as { id: string }).id}`);
+    const back = pairingSocket(mine);
+    const fresh = await once(back, 'pairing:code');
+    back.disconnect();
+    const again = pairingSocket(mine);
+    // A new code, and the same one on the next reconnect: the stale claim is gone.
+    expect((await once(again, 'pairing:code')).code).toBe(fresh.code);
+    again.disconnect();
+  });
+});
+
 describe('revoking a screen', () => {
   it('tells the player, disconnects it, and refuses its token afterwards', async () => {
     const demo = t.demo.find((s) => s.id === 'scr-nanjie');
