@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 
 const testAndBench = ['**/test/**', '**/bench/**'];
@@ -41,6 +42,19 @@ export default tseslint.config(
         'error',
         { patterns: [{ group: ['**/player/**', '**/composer/**', ...testAndBench], message: 'server/ never imports the browser apps, tests or benchmarks.' }] },
       ],
+    },
+  },
+  // The composer's single-file components: Vue's recommended rules, TypeScript inside <script>.
+  ...pluginVue.configs['flat/recommended'].map((config) => ({ ...config, files: ['composer/**/*.vue'] })),
+  {
+    files: ['composer/**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' } },
+    rules: {
+      // Layout of attributes and element content is left to the author, as in the .ts files.
+      'vue/max-attributes-per-line': 'off',
+      'vue/singleline-html-element-content-newline': 'off',
+      // vue-tsc checks names, as tsc does for .ts files (typescript-eslint turns no-undef off there too).
+      'no-undef': 'off',
     },
   },
   {

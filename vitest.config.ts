@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/content/**/*.test.ts', 'test/player/**/*.test.ts'], environment: 'node' } },
+      { test: { name: 'unit', include: ['test/content/**/*.test.ts', 'test/player/**/*.test.ts', 'test/composer/**/*.test.ts'], environment: 'node' } },
       {
         test: {
           name: 'server',
