@@ -65,6 +65,10 @@ export const UserSchema = Type.Object(
 );
 export type User = Static<typeof UserSchema>;
 
+/** What any staff member may know of a colleague: who wrote or reviewed something. */
+export const UserNameSchema = Type.Object({ id: IdSchema, username: Type.String(), displayName: Type.String() }, { additionalProperties: false });
+export type UserName = Static<typeof UserNameSchema>;
+
 export const UserCreateSchema = Type.Object(
   { id: Type.Optional(IdSchema), ...userFields, disabled: Type.Optional(Type.Boolean()), password: PasswordSchema },
   { additionalProperties: false },

@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ErrorBodySchema, PasswordResetSchema, UserCreateSchema, UserPatchSchema, UserSchema, roleZoneValid, type Zone } from '../../content/index.js';
+import { ErrorBodySchema, PasswordResetSchema, UserCreateSchema, UserNameSchema, UserPatchSchema, UserSchema, roleZoneValid, type Zone } from '../../content/index.js';
 import { AppError } from '../errors.js';
-import { actorOf, assertAllowed, isAllowed, principalOf } from '../plugins/auth.js';
+import { actorOf, assertAllowed, isAllowed, principalOf, readableZones } from '../plugins/auth.js';
 import { checkPasswordStrength, hashPassword, presentUser } from '../services/auth.js';
 import { recordAudit } from '../services/audit.js';
 import type { Data, StoredUser } from '../services/store.js';
@@ -36,6 +36,19 @@ export default async function userRoutes(appIn: FastifyInstance): Promise<void> 
       .filter((u) => me.zoneId === null || (u.zoneId !== null && isAllowed(req, data, 'user:admin', u.zoneId)))
       .map(presentUser);
   });
+
+  app.get(
+    '/api/users/names',
+    {
+      config: { auth: { permission: 'read' } },
+      schema: { tags, summary: 'Names of the colleagues whose zones the caller can read, to show who wrote and reviewed what', response: { 200: Type.Array(UserNameSchema), ...errors } },
+    },
+    async (req) => {
+      const data = app.store.read();
+      const canRead = readableZones(req, data);
+      return data.users.filter((u) => u.zoneId === null || canRead(u.zoneId)).map(({ id, username, displayName }) => ({ id, username, displayName }));
+    },
+  );
 
   app.post('/api/users', { config: admin, schema: { tags, summary: 'Create a user', body: UserCreateSchema, response: { 201: UserSchema, ...errors } } }, async (req, reply) => {
     const { password, ...input } = req.body;

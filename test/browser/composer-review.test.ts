@@ -91,6 +91,8 @@ describe('review through the composer', () => {
     await row.waitFor({ timeout: 30_000 });
     // A first submission: everything is new against the (absent) published version.
     await expect(row.textContent()).resolves.toContain('城关街道2026年度低保对象公示');
+    // Who submitted it, by name.
+    await expect(row.textContent()).resolves.toContain('城关街道编辑');
     if (shots) await page.screenshot({ path: path.join(shots, 'composer-review.png') });
 
     await row.getByTestId('review-approve').click();

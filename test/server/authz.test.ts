@@ -154,6 +154,7 @@ const ROUTES: Record<string, Entry> = {
     build: async (c) => ({ method: 'POST', url: '/api/auth/password', payload: { current: TEST_PASSWORD, next: 'another-long-passphrase' }, as: c.caller === 'anon' ? undefined : await c.fresh() }),
   },
 
+  'GET /api/users/names': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/users/names' }) },
   'GET /api/users': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/users' }) },
   'POST /api/users': {
     expect: scoped(201, ADMIN),
