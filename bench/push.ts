@@ -12,13 +12,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { saveResults } from './lib/results.js';
-import { createApi, type Api } from './lib/api.js';
+import { login, type Api } from './lib/api.js';
 import { mapLimit, sleep } from './lib/async.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
-import { seedFixture, type EditableNotice } from './lib/fixture.js';
+import { seedFixture, type EditableNotice, type Fixture } from './lib/fixture.js';
 import { SimulatedPlayer, heldManifestProblem, pushBytes } from './lib/players.js';
 import { detailsTable, resultsTable, violationsText, type ChangeResult } from './lib/report.js';
-import { startServer } from './lib/server-process.js';
+import { BENCH_ADMIN, startServer } from './lib/server-process.js';
 import { summarize } from './lib/stats.js';
 import { Tracker } from './lib/tracker.js';
 
@@ -55,12 +55,17 @@ const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 1
 let pingSeq = 0;
 let edits = 0;
 
-/** One change: PUT the notice with a new title and wait for every affected player to hold it. */
-async function pushRound(api: Api, tracker: Tracker, spec: ChangeSpec): Promise<{ latency: number; response: number } | null> {
+/**
+ * One change: the admin edits the notice's title and submits the edit, which screens do not see
+ * (off the clock); the reviewer approves it, and every affected player must come to hold it.
+ */
+async function pushRound({ staff }: Fixture, tracker: Tracker, spec: ChangeSpec): Promise<{ latency: number; response: number } | null> {
   const title = `${spec.notice.input.title}(第${++edits}次更正)`;
+  await staff.admin.put(`/api/content/${spec.notice.id}`, { ...spec.notice.input, title });
+  await staff.admin.post(`/api/content/${spec.notice.id}/submit`);
   tracker.begin({ kind: 'manifest', noticeId: spec.notice.id, title }, spec.affected);
   const t0 = performance.now();
-  await api.put(`/api/content/${spec.notice.id}`, { ...spec.notice.input, title });
+  await staff.reviewer.post(`/api/content/${spec.notice.id}/approve`);
   const response = performance.now() - t0;
   const lastAt = await tracker.end(ROUND_TIMEOUT_MS);
   // Off the clock: each affected player's manifest must be its own and hash to its version.
@@ -81,9 +86,10 @@ async function bareRound(api: Api, tracker: Tracker, spec: ChangeSpec, bytes: nu
   return lastAt === null ? null : lastAt - t0;
 }
 
-async function measureChange(api: Api, tracker: Tracker, players: number, spec: ChangeSpec): Promise<ChangeResult> {
+async function measureChange(fixture: Fixture, tracker: Tracker, players: number, spec: ChangeSpec): Promise<ChangeResult> {
+  const api = fixture.staff.admin;
   const started = performance.now();
-  for (let i = 0; i < WARMUP; i++) await pushRound(api, tracker, spec);
+  for (let i = 0; i < WARMUP; i++) await pushRound(fixture, tracker, spec);
   let total = 0;
   for (const p of spec.affected) total += pushBytes(p);
   const payloadBytes = Math.round(total / spec.affected.size);
@@ -97,7 +103,7 @@ async function measureChange(api: Api, tracker: Tracker, players: number, spec: 
     const order = rep % 2 === 0 ? (['push', 'bare'] as const) : (['bare', 'push'] as const);
     for (const what of order) {
       if (what === 'push') {
-        const r = await pushRound(api, tracker, spec);
+        const r = await pushRound(fixture, tracker, spec);
         if (r) {
           push.push(r.latency);
           responses.push(r.response);
@@ -115,7 +121,7 @@ async function measureChange(api: Api, tracker: Tracker, players: number, spec: 
     affected: spec.affected.size,
     push: summarize(push),
     bare: summarize(bare),
-    putResponse: summarize(responses),
+    changeResponse: summarize(responses),
     payloadBytes,
   };
   log(
@@ -131,9 +137,9 @@ async function runPlayers(players: number, violations: Map<string, number>): Pro
   const tracker = new Tracker();
   const all: SimulatedPlayer[] = [];
   try {
-    const api = createApi(server.url);
+    const admin = await login(server.url, BENCH_ADMIN.username, BENCH_ADMIN.password);
     const t0 = performance.now();
-    const fixture = await seedFixture(api, players);
+    const fixture = await seedFixture(admin, players);
     log(`  seeded 1 city, 2 towns, ${players} screens in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     for (const s of fixture.screens) all.push(new SimulatedPlayer(s, server.url, tracker));
@@ -146,7 +152,7 @@ async function runPlayers(players: number, violations: Map<string, number>): Pro
       { name: 'town-only', notice: fixture.townNotice, roomZoneId: fixture.townIds.A, affected: new Set(all.filter((p) => p.screen.town === 'A')) },
     ];
     const results: ChangeResult[] = [];
-    for (const spec of specs) results.push(await measureChange(api, tracker, players, spec));
+    for (const spec of specs) results.push(await measureChange(fixture, tracker, players, spec));
 
     // Late pushes to town B would land here as violations; then every player's version must be
     // the server's, read through the player's own fetch path.
@@ -194,7 +200,8 @@ async function main(): Promise<void> {
     `Run ${date} with \`npm run bench:push\` on: ${machine}; ${load}.`,
     '',
     `Milliseconds, ${REPS} repetitions per row after ${WARMUP} warm-up rounds; percentiles are nearest-rank. ` +
-      '**push** is from just before the HTTP change (PUT of a notice) to the moment the last affected player holds its new ' +
+      '**push** is from just before the HTTP change (the reviewer’s approval of an edited notice; the edit and its ' +
+      'submission, which screens never see, come before) to the moment the last affected player holds its new ' +
       'manifest; **bare** is from just before `POST /api/_bench/broadcast` to the moment the last player in the same room has ' +
       'a `bench:ping` padded to the mean manifest payload. Ratio is push ÷ bare at the same percentile.',
     '',
@@ -205,8 +212,8 @@ async function main(): Promise<void> {
     verdict,
     '',
     'Set-up: 1 city and 2 towns; half the screens in each town, all on one layout whose only region plays a rule ' +
-      'playlist of notices with scope `ancestors`; 4 notices per zone. City-wide = edit a city notice (all screens ' +
-      'affected; baseline room `zone:<city>`); town-only = edit a town A notice (town A screens affected; baseline room ' +
+      'playlist of notices with scope `ancestors`; 4 notices per zone. City-wide = edit and approve a city notice (all screens ' +
+      'affected; baseline room `zone:<city>`); town-only = edit and approve a town A notice (town A screens affected; baseline room ' +
       '`zone:<town A>`). The server is a child process (`node --import tsx server/main.ts`, `LOG_LEVEL=warn`, fresh ' +
       '`DATA_DIR`, so every change includes its fsynced store write); the players are socket.io-client WebSocket ' +
       'connections in the bench process, which shares the CPU cores with the server. Absolute times therefore depend on ' +

@@ -34,12 +34,12 @@ import { saveResults } from './lib/results.js';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import type { PlayerState, ZoneCastHandle } from '../player/src/state.js';
 import { launchChromium } from '../test/helpers/browser.js';
-import { createApi } from './lib/api.js';
+import { login } from './lib/api.js';
 import { sleep } from './lib/async.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 import { readMemory, type MemoryReading } from './lib/page-memory.js';
 import { buildPlayer, playerRevision, servePlayerFrom } from './lib/player-build.js';
-import { startServer, type ServerProcess } from './lib/server-process.js';
+import { BENCH_ADMIN, startServer, type ServerProcess } from './lib/server-process.js';
 import { seedSoakFixture, type SoakFixture } from './lib/soak-fixture.js';
 import { closeWindow, installProbe, openWindow, probeSnapshot, type ProbeSnapshot, type ProbeWindow } from './lib/soak-probe.js';
 
@@ -255,7 +255,7 @@ async function run(): Promise<Outcome> {
     }
     log('starting the server');
     server = await startServer();
-    const fixture = await seedSoakFixture(createApi(server.url));
+    const fixture = await seedSoakFixture(await login(server.url, BENCH_ADMIN.username, BENCH_ADMIN.password));
     log(`screen ${fixture.width}×${fixture.height}, rotation repeats every ${fixture.periodS} s of player time (${(fixture.periodS / RATE).toFixed(1)} s real at ×${RATE})`);
     for (const line of fixture.description) log(`  ${line}`);
 

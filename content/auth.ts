@@ -50,6 +50,11 @@ const UsernameSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{2,31}$', des
 export const PASSWORD_MIN_LENGTH = 10;
 export const PasswordSchema = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 128 });
 
+/** True when a password is too weak to accept: too short, or containing the username. */
+export function passwordWeak(password: string, username: string): boolean {
+  return password.length < PASSWORD_MIN_LENGTH || (username.length > 0 && password.toLowerCase().includes(username.toLowerCase()));
+}
+
 const userFields = {
   username: UsernameSchema,
   displayName: Type.String({ minLength: 1, maxLength: 40 }),

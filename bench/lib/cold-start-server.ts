@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Manifest } from '../../content/index.js';
 import { buildApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
+import { ensureAdmin } from '../../server/seed/admin.js';
 import { seedDemo } from '../../server/seed/demo.js';
+import { SESSION_POLICY } from '../../content/index.js';
+import { BENCH_ADMIN } from './server-process.js';
 import type { TestCertificate } from './cold-start-tls.js';
 
 /** The demo city served over HTTPS from one data directory, stopped and started again on one port. */
@@ -39,13 +42,18 @@ export async function startColdStartServer(dataDir: string, cert: TestCertificat
   const demo = (await seedDemo({ store: app.store, media: app.media, dataDir })) ?? [];
   const token = demo.find((s) => s.id === screenId)?.token;
   if (!token) throw new Error(`the demo has no screen ${screenId}; it has ${demo.map((s) => s.id).join(', ')}`);
+  // The API wants a staff session: the first admin's, opened as a login would (it lives in the store, so it outlasts restarts).
+  await ensureAdmin(app.store, BENCH_ADMIN.password);
+  const { sessionId } = await app.auth.login(BENCH_ADMIN.username, BENCH_ADMIN.password, '127.0.0.1', null);
+  const headers = { cookie: `${SESSION_POLICY.cookie}=${sessionId}` };
   const current = () => {
     if (!app) throw new Error('the server is stopped');
     return app;
   };
-  const got = await current().inject({ method: 'GET', url: `/api/screens/${screenId}` });
+  const got = await current().inject({ method: 'GET', url: `/api/screens/${screenId}`, headers });
+  if (got.statusCode !== 200) throw new Error(`GET /api/screens/${screenId} → ${got.statusCode}: ${got.body}`);
   const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = JSON.parse(got.body) as Record<string, unknown>;
-  const put = await current().inject({ method: 'PUT', url: `/api/screens/${screenId}`, payload: { ...fields, openingHours: [] } });
+  const put = await current().inject({ method: 'PUT', url: `/api/screens/${screenId}`, headers, payload: { ...fields, openingHours: [] } });
   if (put.statusCode !== 200) throw new Error(`PUT /api/screens/${screenId} → ${put.statusCode}: ${put.body}`);
 
   return {
@@ -55,7 +63,7 @@ export async function startColdStartServer(dataDir: string, cert: TestCertificat
       return app !== null;
     },
     async manifest() {
-      const res = await current().inject({ method: 'GET', url: `/api/screens/${screenId}/manifest` });
+      const res = await current().inject({ method: 'GET', url: `/api/screens/${screenId}/manifest`, headers });
       if (res.statusCode !== 200) throw new Error(`GET manifest → ${res.statusCode}: ${res.body}`);
       return JSON.parse(res.body) as Manifest;
     },

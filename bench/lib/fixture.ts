@@ -1,5 +1,5 @@
-import type { ContentInput, ContentItem, Layout, Playlist, Screen, Zone } from '../../content/index.js';
-import type { Api } from './api.js';
+import type { ContentInput, ContentRecord, Layout, Playlist, Screen, Zone } from '../../content/index.js';
+import { addReviewer, publish, type Api, type Staff } from './api.js';
 import { mapLimit } from './async.js';
 
 export type NoticeInput = Extract<ContentInput, { kind: 'notice' }>;
@@ -27,6 +27,8 @@ export interface Fixture {
   /** Owned by town A: only town A's screens show it. */
   readonly townNotice: EditableNotice;
   readonly screens: readonly BenchScreen[];
+  /** Who edits (the admin) and who approves (a city reviewer): an edit reaches screens on approval. */
+  readonly staff: Staff;
 }
 
 /** How many notices each zone owns: a manifest of `3 × NOTICES_PER_ZONE` items, like a busy board. */
@@ -43,7 +45,6 @@ function notice(zoneId: string, title: string): NoticeInput {
     kind: 'notice',
     zoneId,
     title,
-    status: 'published',
     validFrom: null,
     validTo: null,
     durationS: null,
@@ -54,9 +55,11 @@ function notice(zoneId: string, title: string): NoticeInput {
   };
 }
 
-/** Creates the fixture through the public REST API, the way staff would. */
-export async function seedFixture(api: Api, players: number): Promise<Fixture> {
+/** Creates the fixture through the public REST API as `admin`, the way staff would; notices are published through review. */
+export async function seedFixture(admin: Api, players: number): Promise<Fixture> {
+  const api = admin;
   const city = await api.post<Zone>('/api/zones', { tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
+  const staff: Staff = { admin, reviewer: await addReviewer(admin, city.id) };
   const townA = await api.post<Zone>('/api/zones', { tier: 'town', parentId: city.id, divisionCode: '610482100000', shortName: '北极镇' });
   const townB = await api.post<Zone>('/api/zones', { tier: 'town', parentId: city.id, divisionCode: '610482101000', shortName: '新民镇' });
 
@@ -70,6 +73,7 @@ export async function seedFixture(api: Api, players: number): Promise<Fixture> {
     scheduleId: null,
   });
   const layout = await api.post<Layout>('/api/layouts', {
+    zoneId: city.id,
     name: '全屏公告',
     width: 1920,
     height: 1080,
@@ -82,7 +86,8 @@ export async function seedFixture(api: Api, players: number): Promise<Fixture> {
     const mine: EditableNotice[] = [];
     for (let i = 1; i <= NOTICES_PER_ZONE; i++) {
       const input = notice(zone.id, `${zone.shortName}公示公告 第${i}号`);
-      const item = await api.post<ContentItem>('/api/content', input);
+      const item = await api.post<ContentRecord>('/api/content', input);
+      await publish(staff, item.id);
       mine.push({ id: item.id, input });
     }
     created.push(mine);
@@ -109,5 +114,5 @@ export async function seedFixture(api: Api, players: number): Promise<Fixture> {
     if (!n) throw new Error('fixture: notice missing');
     return n;
   };
-  return { cityId: city.id, townIds: { A: townA.id, B: townB.id }, cityNotice: pick(0), townNotice: pick(1), screens };
+  return { cityId: city.id, townIds: { A: townA.id, B: townB.id }, cityNotice: pick(0), townNotice: pick(1), screens, staff };
 }

@@ -9,8 +9,8 @@ export interface ChangeResult {
   readonly push: Summary;
   /** HTTP broadcast request → last player in the same room has the ping. */
   readonly bare: Summary;
-  /** HTTP change → its response (store commit plus publish). */
-  readonly putResponse: Summary;
+  /** HTTP change (the approval) → its response (store commit plus publish). */
+  readonly changeResponse: Summary;
   /** Mean bytes of a `manifest:changed` payload; the bare broadcast carries a pad of this size. */
   readonly payloadBytes: number;
 }
@@ -36,7 +36,7 @@ export function detailsTable(results: readonly ChangeResult[]): string {
     '|---:|---|---:|---:|---:|---:|---:|---:|';
   const rows = results.map(
     (r) =>
-      `| ${r.players} | ${r.change} | ${r.push.n} / ${r.bare.n} | ${r.payloadBytes} | ${fmtMs(r.putResponse.p50)} | ${fmtMs(r.putResponse.p95)} | ` +
+      `| ${r.players} | ${r.change} | ${r.push.n} / ${r.bare.n} | ${r.payloadBytes} | ${fmtMs(r.changeResponse.p50)} | ${fmtMs(r.changeResponse.p95)} | ` +
       `${fmtMs(r.push.max)} | ${fmtMs(r.bare.max)} |`,
   );
   return [head, ...rows].join('\n');

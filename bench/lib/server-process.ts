@@ -19,6 +19,9 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The first admin's login on a bench server: main.ts creates `admin` from ZONECAST_ADMIN_PASSWORD on first start. */
+export const BENCH_ADMIN = { username: 'admin', password: 'bench-only-password-2026' } as const;
+
 const running = new Set<{ child: ChildProcess; dataDir: string }>();
 let hooked = false;
 
@@ -58,8 +61,8 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `server/main.ts` under tsx with a fresh DATA_DIR, no demo seed and the bench route, and
- * resolves once /api/health answers. Extra Node flags (e.g. --cpu-prof) go in `nodeArgs`.
+ * Starts `server/main.ts` under tsx with a fresh DATA_DIR, no demo seed, the bench route and the
+ * first admin's password set to BENCH_ADMIN's, and resolves once /api/health answers. Extra Node flags (e.g. --cpu-prof) go in `nodeArgs`.
  */
 export async function startServer(opts: { nodeArgs?: readonly string[]; readyTimeoutMs?: number } = {}): Promise<ServerProcess> {
   hookExit();
@@ -77,6 +80,7 @@ export async function startServer(opts: { nodeArgs?: readonly string[]; readyTim
       BENCH_OWNED_DATA_DIR: dataDir,
       ZONECAST_DEMO: 'false',
       ZONECAST_BENCH_ROUTES: '1',
+      ZONECAST_ADMIN_PASSWORD: BENCH_ADMIN.password,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { ContentInput, Layout, Media, Playlist, Region, Zone } from '../../content/index.js';
-import type { Api } from './api.js';
+import { addReviewer, publish, type Api } from './api.js';
 
 /** What the soak set up: the screen to open and the rotation it plays. */
 export interface SoakFixture {
@@ -27,7 +27,7 @@ const TICKER_W = 672;
 type Input = ContentInput;
 type Entry = { readonly contentId: string; readonly durationS: number };
 
-const common = { status: 'published', validFrom: null, validTo: null, durationS: null } as const;
+const common = { validFrom: null, validTo: null, durationS: null } as const;
 
 // Long enough that the main region pages through it several times per slot.
 const POLICY_BODY =
@@ -61,10 +61,7 @@ async function picture(width: number, height: number, seed: number, format: 'jpe
 async function upload(api: Api, name: string, bytes: Buffer, mime: string): Promise<string> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(bytes)], { type: mime }), name);
-  const res = await fetch(`${api.baseUrl}/api/media`, { method: 'POST', body: form });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST /api/media ${name} → ${res.status}: ${text.slice(0, 300)}`);
-  return (JSON.parse(text) as { media: Media }).media.hash;
+  return (await api.postForm<{ media: Media }>('/api/media', form)).media.hash;
 }
 
 function cycle(entries: readonly Entry[]): number {
@@ -80,10 +77,14 @@ function gcd(a: number, b: number): number {
  * playlist mixing images (so textures load and unload on every pass) with paged text. The
  * rotations last 60, 30 and 20 seconds, so the whole screen repeats every 60 seconds of its clock
  * and a reading at the start can be compared with one at the end over the same states.
+ * Created as the admin; each item is published through review (submitted, then approved by a
+ * reviewer), as content must be before it reaches a screen.
  */
-export async function seedSoakFixture(api: Api): Promise<SoakFixture> {
+export async function seedSoakFixture(admin: Api): Promise<SoakFixture> {
+  const api = admin;
   const zone = await api.post<Zone>('/api/zones', { tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
   const z = zone.id;
+  const staff = { admin, reviewer: await addReviewer(admin, z) };
 
   const [poster, photo, map, banner] = await Promise.all([
     picture(1600, 900, 1, 'jpeg').then((b) => upload(api, 'soak-poster.jpg', b, 'image/jpeg')),
@@ -147,7 +148,11 @@ export async function seedSoakFixture(api: Api): Promise<SoakFixture> {
     },
   ];
   const ids: string[] = [];
-  for (const item of items) ids.push((await api.post<{ id: string }>('/api/content', item)).id);
+  for (const item of items) {
+    const { id } = await api.post<{ id: string }>('/api/content', item);
+    await publish(staff, id);
+    ids.push(id);
+  }
   const id = (i: number): string => ids[i] ?? '';
 
   // Whole seconds that sum to 60, 30 and 20: the screen's state repeats every 60 s of its clock.
@@ -192,7 +197,7 @@ export async function seedSoakFixture(api: Api): Promise<SoakFixture> {
     { id: 'ticker', name: '字幕', x: 0, y: H - TICKER_H, width: TICKER_W, height: TICKER_H, playlistId: playlistIds.ticker ?? null },
     { id: 'clock', name: '时钟', x: TICKER_W, y: H - TICKER_H, width: W - TICKER_W, height: TICKER_H, playlistId: null, widget: 'clock' },
   ];
-  const layout = await api.post<Layout>('/api/layouts', { name: 'soak 960×540', width: W, height: H, background: '#0b1f3a', regions });
+  const layout = await api.post<Layout>('/api/layouts', { zoneId: z, name: 'soak 960×540', width: W, height: H, background: '#0b1f3a', regions });
   const created = await api.post<{ screen: { id: string }; deviceToken: string }>('/api/screens', {
     zoneId: z, name: '浸泡测试屏 soak screen', width: W, height: H, pixelPitchMm: 2.5, viewingDistanceM: 4, openingHours: [], layoutId: layout.id,
   });

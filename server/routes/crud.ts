@@ -53,7 +53,7 @@ export interface CrudSpec<C extends CrudCollection, I extends TSchema, O extends
   /** Throws AppError when the document is still referenced. */
   checkDelete(draft: Data, id: string): void;
   /** The response form of a stored document. */
-  present(doc: Doc<C>, data: Readonly<Data>): Static<O>;
+  present(doc: Doc<C>, data: Readonly<Data>, req: FastifyRequest): Static<O>;
   change(before: Doc<C> | undefined, after: Doc<C> | undefined): Change;
 }
 
@@ -115,20 +115,20 @@ export function registerCrud<C extends CrudCollection, I extends TSchema, O exte
     const docs = list(data as Data, spec.collection).filter(
       (d) => Object.entries(q).every(([k, v]) => v === undefined || (d as unknown as Record<string, unknown>)[k] === v) && mayRead(d),
     );
-    return docs.map((d) => spec.present(d, data));
+    return docs.map((d) => spec.present(d, data, req));
   });
 
   app.get(`${base}/:id`, { config: read, schema: { tags, summary: `Get one of ${spec.path}`, params: IdParams, response: { 200: spec.output, ...errorResponses } } }, async (req) => {
     const data = app.store.read();
     const doc = find(data, (req.params as { id: string }).id);
     if (!readable(req, data)(doc)) throw new AppError('FORBIDDEN_SCOPE');
-    return spec.present(doc, data);
+    return spec.present(doc, data, req);
   });
 
   if (!spec.skip?.includes('create')) {
     app.post(base, { config: { auth: { permission: permissionFor(spec, 'create') } }, schema: { tags, summary: `Create one of ${spec.path}`, body: spec.input, response: { 201: spec.output, ...errorResponses } } }, async (req, reply) => {
       const doc = await createDoc(app, req, spec, req.body as Static<I>);
-      return reply.status(201).send(spec.present(doc, app.store.read()));
+      return reply.status(201).send(spec.present(doc, app.store.read(), req));
     });
   }
 
@@ -155,7 +155,7 @@ export function registerCrud<C extends CrudCollection, I extends TSchema, O exte
           return [existing, built] as const;
         });
         await app.realtime.publish(spec.change(before, after));
-        return spec.present(after, app.store.read());
+        return spec.present(after, app.store.read(), req);
       },
     );
   }

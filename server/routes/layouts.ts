@@ -19,6 +19,7 @@ export default async function layoutRoutes(app: FastifyInstance): Promise<void> 
     build(input, draft, { id, now, existing }) {
       const problem = checkLayout(input);
       if (problem) throw new AppError(problem);
+      checkRef(draft, 'zones', input.zoneId);
       for (const r of input.regions) checkRef(draft, 'playlists', r.playlistId);
       const doc: Layout = { ...input, id, createdAt: existing?.createdAt ?? now, updatedAt: now };
       return doc;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ScheduleInputSchema, ScheduleSchema, type Schedule } from '../../content/index.js';
 import { AppError } from '../errors.js';
-import { checkWindow, checkDayparts } from './checks.js';
+import { checkDayparts, checkRef, checkWindow } from './checks.js';
 import { registerCrud } from './crud.js';
 
 /** Schedules: validity, weekday × time dayparts, priority and weight. */
@@ -16,7 +16,8 @@ export default async function scheduleRoutes(app: FastifyInstance): Promise<void
     zoneOf: (s) => s.zoneId,
     input: ScheduleInputSchema,
     output: ScheduleSchema,
-    build(input, _draft, { id, now, existing }) {
+    build(input, draft, { id, now, existing }) {
+      checkRef(draft, 'zones', input.zoneId);
       checkWindow(input.validFrom, input.validTo);
       checkDayparts(input.dayparts);
       const doc: Schedule = { ...input, id, createdAt: existing?.createdAt ?? now, updatedAt: now };

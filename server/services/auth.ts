@@ -1,10 +1,10 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import {
   LOGIN_POLICY,
-  PASSWORD_MIN_LENGTH,
   SESSION_POLICY,
   ROLE_PERMISSIONS,
   isCityLevel,
+  passwordWeak,
   type AuditActor,
   type Me,
   type User,
@@ -52,7 +52,7 @@ let dummyHash: Promise<string> | null = null;
 
 /** A password must be long enough and not the username. */
 export function checkPasswordStrength(password: string, username: string): void {
-  if (password.length < PASSWORD_MIN_LENGTH || password.toLowerCase().includes(username.toLowerCase())) throw new AppError('PASSWORD_WEAK');
+  if (passwordWeak(password, username)) throw new AppError('PASSWORD_WEAK');
 }
 
 /** SHA-256 of a session id, as the store keeps it. */

@@ -114,9 +114,10 @@ beforeAll(async () => {
   spki = await makeCertificate(dir);
   t = await buildTestApp({ demo: true, env: { TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') } });
   // Always open, so that the test means the same at night and at weekends.
-  const screen = await t.app.inject({ method: 'GET', url: `/api/screens/${SCREEN}` });
+  const screen = await t.app.inject({ method: 'GET', url: `/api/screens/${SCREEN}`, headers: { cookie: t.admin.cookie } });
+  expect(screen.statusCode, screen.body).toBe(200);
   const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = JSON.parse(screen.body) as Record<string, unknown>;
-  const put = await t.app.inject({ method: 'PUT', url: `/api/screens/${SCREEN}`, payload: { ...fields, openingHours: [] } });
+  const put = await t.app.inject({ method: 'PUT', url: `/api/screens/${SCREEN}`, headers: { cookie: t.admin.cookie }, payload: { ...fields, openingHours: [] } });
   expect(put.statusCode, put.body).toBe(200);
   token = t.demo.find((s) => s.id === SCREEN)?.token ?? '';
   port = Number(new URL(await t.listen()).port);
@@ -131,7 +132,7 @@ afterAll(async () => {
 describe('a player on an HTTPS name that is not localhost', () => {
   it('plays from a server started with TLS_CERT and TLS_KEY, and keeps what an offline start needs', async () => {
     expect(t.url).toMatch(/^https:/);
-    const manifest = JSON.parse((await t.app.inject({ method: 'GET', url: `/api/screens/${SCREEN}/manifest` })).body) as Manifest;
+    const manifest = (await t.api('GET', `/api/screens/${SCREEN}/manifest`)) as unknown as Manifest;
     const context = await launchProfile();
     try {
       const page = await firstPage(context);

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, MINUTE_MS, localTime, regionShowing, screenOpen, type LocalTime, type Manifest } from '../../content/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { published, textItem } from '../helpers/fixtures.js';
+import { itemBase, publishContent, publishers, textItem } from '../helpers/fixtures.js';
 import { launchChromium, playerState } from '../helpers/browser.js';
 
 // Time goes on offline: the player is filled while the server is up, the server goes away, and
@@ -54,7 +54,7 @@ const imageFrom = at(day + 1, '00:00');
 
 const api: TestApp['api'] = (method, url, payload) => t.api(method, url, payload);
 
-const base = published;
+const base = itemBase;
 const text = (id: string, body: string) => textItem(id, body);
 
 type Skewed = { __skewMs: number; zonecast: { state(): { clockOffsetMs: number } } };
@@ -88,23 +88,24 @@ beforeAll(async () => {
   const now = Date.now();
 
   await api('POST', '/api/zones', { id: 'city', tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
-  await api('POST', '/api/schedules', { id: 'sch-day', name: '白天', validFrom: null, validTo: null, dayparts: [{ days: WEEKDAYS, start: '08:00', end: '18:00' }], priority: 1, weight: 1 });
+  const who = await publishers(t, 'city');
+  await api('POST', '/api/schedules', { id: 'sch-day', zoneId: 'city', name: '白天', validFrom: null, validTo: null, dayparts: [{ days: WEEKDAYS, start: '08:00', end: '18:00' }], priority: 1, weight: 1 });
   // Crosses midnight: Tuesday 22:00 to Wednesday 02:00 belongs to Tuesday's daypart.
-  await api('POST', '/api/schedules', { id: 'sch-night', name: '夜间', validFrom: null, validTo: null, dayparts: [{ days: WEEKDAYS, start: '22:00', end: '02:00' }], priority: 1, weight: 1 });
-  await api('POST', '/api/schedules', { id: 'sch-top', name: '置顶', validFrom: null, validTo: null, dayparts: [], priority: 5, weight: 1 });
-  await api('POST', '/api/content', text('t-day', '白天时段 办事指南'));
-  await api('POST', '/api/content', text('t-night', '夜间时段 便民热线'));
-  await api('POST', '/api/content', text('t-base', '其余时段 欢迎'));
-  await api('POST', '/api/content', text('t-filler', '图片上线前的文字'));
+  await api('POST', '/api/schedules', { id: 'sch-night', zoneId: 'city', name: '夜间', validFrom: null, validTo: null, dayparts: [{ days: WEEKDAYS, start: '22:00', end: '02:00' }], priority: 1, weight: 1 });
+  await api('POST', '/api/schedules', { id: 'sch-top', zoneId: 'city', name: '置顶', validFrom: null, validTo: null, dayparts: [], priority: 5, weight: 1 });
+  await publishContent(t, text('t-day', '白天时段 办事指南'), who);
+  await publishContent(t, text('t-night', '夜间时段 便民热线'), who);
+  await publishContent(t, text('t-base', '其余时段 欢迎'), who);
+  await publishContent(t, text('t-filler', '图片上线前的文字'), who);
   const png = await sharp({ create: { width: 800, height: 400, channels: 3, background: '#c62828' } }).png().toBuffer();
   const form = new FormData();
   form.append('file', new Blob([png], { type: 'image/png' }), 'red.png');
-  const upload = (await (await fetch(`${t.url}/api/media`, { method: 'POST', body: form })).json()) as { media: { hash: string } };
-  await api('POST', '/api/content', { ...base, id: 'img', kind: 'image', zoneId: 'city', title: '新图片', mediaHash: upload.media.hash, fit: 'contain', caption: '', validFrom: iso(imageFrom) });
-  await api('POST', '/api/content', {
+  const upload = (await (await fetch(`${t.url}/api/media`, { method: 'POST', body: form, headers: { cookie: who.editor.cookie } })).json()) as { media: { hash: string } };
+  await publishContent(t, { ...base, id: 'img', kind: 'image', zoneId: 'city', title: '新图片', mediaHash: upload.media.hash, fit: 'contain', caption: '', validFrom: iso(imageFrom) }, who);
+  await publishContent(t, {
     ...base, id: 'n-pub', kind: 'notice', zoneId: 'city', title: '低保对象拟认定名单公示', body: '经个人申请、入户调查、民主评议,现予公示。',
     publicityStart: iso(now - HOUR_MS), publicityEnd: iso(noticeEnd), contact: '',
-  });
+  }, who);
   await api('POST', '/api/playlists', {
     id: 'pl-main', name: '主', zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 20, scheduleId: null,
     entries: [{ contentId: 't-day', scheduleId: 'sch-day' }, { contentId: 't-night', scheduleId: 'sch-night' }, { contentId: 't-base' }],
@@ -118,7 +119,7 @@ beforeAll(async () => {
     rule: { kinds: ['notice'], scope: 'ancestors', limit: 10 },
   });
   await api('POST', '/api/layouts', {
-    id: 'lay', name: '离线', width: W, height: H, background: '#000000',
+    id: 'lay', zoneId: 'city', name: '离线', width: W, height: H, background: '#000000',
     regions: [
       { id: 'main', name: '主', ...MAIN, playlistId: 'pl-main' },
       { id: 'media', name: '图片', ...MEDIA, playlistId: 'pl-media' },

@@ -3,11 +3,12 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionShowing, type Manifest } from '../../content/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { published, textItem } from '../helpers/fixtures.js';
+import { itemBase, publishContent, publishers, textItem, type Publishers } from '../helpers/fixtures.js';
 import { launchChromium, openPlayer, playerState } from '../helpers/browser.js';
 
 let t: TestApp;
 let browser: Browser;
+let who: Publishers;
 const tokens: Record<string, string> = {};
 const W = 640;
 const H = 200;
@@ -15,7 +16,7 @@ const NOTICE_REGION = { x: 400, y: 0, width: 240, height: 200 };
 
 const api: TestApp['api'] = (method, url, payload) => t.api(method, url, payload);
 
-const base = published;
+const base = itemBase;
 const text = (id: string, body: string) => textItem(id, body);
 
 beforeAll(async () => {
@@ -23,10 +24,11 @@ beforeAll(async () => {
   await api('POST', '/api/zones', { id: 'city', tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
   await api('POST', '/api/zones', { id: 'town-a', tier: 'town', parentId: 'city', divisionCode: '610482101000', shortName: '北极镇' });
   await api('POST', '/api/zones', { id: 'town-b', tier: 'town', parentId: 'city', divisionCode: '610482102000', shortName: '新民镇' });
+  who = await publishers(t, 'city');
   // Durations 7 s, 4 s, 3 s: a 14 s cycle, so a 10-minute skew or a wrong midnight shows the wrong item.
-  await api('POST', '/api/content', text('t-a', '政务公开 便民利民'));
-  await api('POST', '/api/content', text('t-b', '欢迎来到政务公开专区'));
-  await api('POST', '/api/content', text('t-c', '12345 政务服务便民热线'));
+  await publishContent(t, text('t-a', '政务公开 便民利民'), who);
+  await publishContent(t, text('t-b', '欢迎来到政务公开专区'), who);
+  await publishContent(t, text('t-c', '12345 政务服务便民热线'), who);
   await api('POST', '/api/playlists', {
     id: 'pl-info', name: '信息', zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 5, scheduleId: null,
     entries: [{ contentId: 't-a', durationS: 7 }, { contentId: 't-b', durationS: 4 }, { contentId: 't-c', durationS: 3 }],
@@ -36,7 +38,7 @@ beforeAll(async () => {
     rule: { kinds: ['notice'], scope: 'ancestors', limit: 10 },
   });
   await api('POST', '/api/layouts', {
-    id: 'lay', name: '测试', width: W, height: H, background: '#000000',
+    id: 'lay', zoneId: 'city', name: '测试', width: W, height: H, background: '#000000',
     regions: [
       { id: 'info', name: '信息', x: 0, y: 0, width: 400, height: H, playlistId: 'pl-info' },
       { id: 'notices', name: '公示', ...NOTICE_REGION, playlistId: 'pl-notices' },
@@ -95,10 +97,10 @@ describe('the player in Chromium', () => {
       const before = await regionPixels(a.page, NOTICE_REGION);
       const versionB = (await playerState(b.page)).manifestVersion;
 
-      await api('POST', '/api/content', {
+      await publishContent(t, {
         ...base, id: 'n-town-a', kind: 'notice', zoneId: 'town-a', title: '北极镇低保对象拟认定名单公示', body: '经个人申请、入户调查、民主评议,现予公示。',
         publicityStart: new Date(Date.now() - 3_600_000).toISOString(), publicityEnd: new Date(Date.now() + 3 * 86_400_000).toISOString(), contact: '',
-      });
+      }, who);
       await a.page.waitForFunction(
         () => (globalThis as unknown as { zonecast: { state(): { regions?: Record<string, { itemId: string | null }> } } }).zonecast.state().regions?.notices?.itemId === 'n-town-a',
         null,
@@ -218,14 +220,14 @@ describe('the player in Chromium', () => {
     const png = await sharp({ create: { width: 800, height: 400, channels: 3, background: '#c62828' } }).png().toBuffer();
     const form = new FormData();
     form.append('file', new Blob([png], { type: 'image/png' }), 'red.png');
-    const upload = (await (await fetch(`${t.url}/api/media`, { method: 'POST', body: form })).json()) as { media: { hash: string } };
-    await api('POST', '/api/content', { ...base, id: 'img', kind: 'image', zoneId: 'city', title: '图片', mediaHash: upload.media.hash, fit: 'contain', caption: '' });
+    const upload = (await (await fetch(`${t.url}/api/media`, { method: 'POST', body: form, headers: { cookie: who.editor.cookie } })).json()) as { media: { hash: string } };
+    await publishContent(t, { ...base, id: 'img', kind: 'image', zoneId: 'city', title: '图片', mediaHash: upload.media.hash, fit: 'contain', caption: '' }, who);
     await api('POST', '/api/playlists', {
       id: 'pl-img', name: '图片', zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 3, scheduleId: null,
       // The text stays 8 s, longer than the image prefetch lead, so a moment exists with no texture held.
       entries: [{ contentId: 'img' }, { contentId: 't-a', durationS: 8 }],
     });
-    await api('POST', '/api/layouts', { id: 'lay-img', name: '图片', width: 320, height: 160, background: '#000000', regions: [{ id: 'main', name: '主', x: 0, y: 0, width: 320, height: 160, playlistId: 'pl-img' }] });
+    await api('POST', '/api/layouts', { id: 'lay-img', zoneId: 'city', name: '图片', width: 320, height: 160, background: '#000000', regions: [{ id: 'main', name: '主', x: 0, y: 0, width: 320, height: 160, playlistId: 'pl-img' }] });
     const res = await api('POST', '/api/screens', { id: 'scr-img', zoneId: 'city', name: '图片屏', width: 320, height: 160, pixelPitchMm: 2.5, viewingDistanceM: 3, openingHours: [], layoutId: 'lay-img' });
     const { context, page } = await openPlayer(browser, t.url, res.deviceToken as string);
     type S = { zonecast: { state(): { textures?: number; regions?: Record<string, { itemId: string | null }> } } };

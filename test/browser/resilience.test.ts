@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionShowing, type Manifest, type PlayerReport } from '../../content/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { published, textItem } from '../helpers/fixtures.js';
+import { itemBase, publishContent, publishers, textItem, type Publishers } from '../helpers/fixtures.js';
 import { launchChromium, playerState } from '../helpers/browser.js';
 
 const W = 320;
@@ -19,10 +19,11 @@ let t: TestApp;
 let browser: Browser;
 const tokens: Record<string, string> = {};
 const hashes: Record<string, string> = {};
+let who: Publishers;
 
 const api = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object): Promise<unknown> => t.api(method, url, payload);
 
-const base = published;
+const base = itemBase;
 const text = (id: string, body: string) => textItem(id, body);
 const playlist = (id: string, entries: { contentId: string; durationS?: number }[]) => ({
   id, name: id, zoneId: 'city', mode: 'fixed', rule: null, defaultDurationS: 3, scheduleId: null, entries,
@@ -34,14 +35,14 @@ async function upload(name: string, colour: string): Promise<string> {
   const png = await sharp({ create: { width: 640, height: 320, channels: 3, background: colour } }).png().toBuffer();
   const form = new FormData();
   form.append('file', new Blob([png], { type: 'image/png' }), `${name}.png`);
-  const res = (await (await fetch(`${t.url}/api/media`, { method: 'POST', body: form })).json()) as { media: { hash: string } };
+  const res = (await (await fetch(`${t.url}/api/media`, { method: 'POST', body: form, headers: { cookie: who.editor.cookie } })).json()) as { media: { hash: string } };
   return res.media.hash;
 }
 
 /** A screen of its own, with one full-size region playing its own fixed playlist. */
 async function screenWith(id: string, entries: { contentId: string; durationS?: number }[]): Promise<void> {
   await api('POST', '/api/playlists', playlist(`pl-${id}`, entries));
-  await api('POST', '/api/layouts', { id: `lay-${id}`, name: id, width: W, height: H, background: '#000000', regions: [{ id: 'main', name: '主', x: 0, y: 0, width: W, height: H, playlistId: `pl-${id}` }] });
+  await api('POST', '/api/layouts', { id: `lay-${id}`, zoneId: 'city', name: id, width: W, height: H, background: '#000000', regions: [{ id: 'main', name: '主', x: 0, y: 0, width: W, height: H, playlistId: `pl-${id}` }] });
   const res = (await api('POST', '/api/screens', { id, zoneId: 'city', name: id, width: W, height: H, pixelPitchMm: 2.5, viewingDistanceM: 3, openingHours: [], layoutId: `lay-${id}` })) as { deviceToken: string };
   tokens[id] = res.deviceToken;
 }
@@ -50,11 +51,12 @@ beforeAll(async () => {
   t = await buildTestApp();
   await t.listen();
   await api('POST', '/api/zones', { id: 'city', tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
-  for (const [id, body] of [['t-old', '旧内容 政务公开'], ['t-new', '新内容 便民服务'], ['t-more', '又一条新内容']] as const) await api('POST', '/api/content', text(id, body));
+  who = await publishers(t, 'city');
+  for (const [id, body] of [['t-old', '旧内容 政务公开'], ['t-new', '新内容 便民服务'], ['t-more', '又一条新内容']] as const) await publishContent(t, text(id, body), who);
   hashes['aborted'] = await upload('red', '#c62828');
   hashes['corrupt'] = await upload('blue', '#1565c0');
   for (const kind of ['aborted', 'corrupt'] as const) {
-    await api('POST', '/api/content', { ...base, id: `img-${kind}`, kind: 'image', zoneId: 'city', title: kind, mediaHash: hashes[kind], fit: 'cover', caption: '' });
+    await publishContent(t, { ...base, id: `img-${kind}`, kind: 'image', zoneId: 'city', title: kind, mediaHash: hashes[kind], fit: 'cover', caption: '' }, who);
   }
   await screenWith('scr-assets', [{ contentId: 't-old' }]);
   await screenWith('scr-schema', [{ contentId: 't-old' }]);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONTENT_KINDS,
   ContentItemSchema,
+  ContentRecordSchema,
   LayoutSchema,
   ManifestSchema,
   PlaylistSchema,
@@ -43,7 +44,14 @@ describe('demo seed', () => {
       expect(Value.Check(ScreenSchema, screen), screen.id).toBe(true);
       expect(tokenHash, screen.id).toMatch(/^[a-f0-9]{64}$/);
     }
-    for (const c of d.content) expect(Value.Check(ContentItemSchema, c), c.id).toBe(true);
+    for (const c of d.content) {
+      expect(Value.Check(ContentRecordSchema, c), c.id).toBe(true);
+      // Seeded as approved: what screens show is the published version, equal to the working copy.
+      expect(c.status, c.id).toBe('published');
+      expect(Value.Check(ContentItemSchema, c.published), c.id).toBe(true);
+      const { status: _s, published, review: _r, ...version } = c;
+      expect(published, c.id).toEqual(version);
+    }
     for (const l of d.layouts) {
       expect(Value.Check(LayoutSchema, l), l.id).toBe(true);
       expect(checkLayout(l), l.id).toBeUndefined();

@@ -8,6 +8,24 @@ import { startServer, type ServerProcess } from '../helpers/process.js';
 const WORKERS = 8;
 const CYCLES = 3;
 const CITY = { tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' } as const;
+/** The first admin's password, set through the environment so that the test can log in. */
+const ADMIN_PASSWORD = 'durable-writes-2026';
+
+/** Logs in as the first admin and returns the session cookie; sessions live in the store, so it survives restarts. */
+async function login(server: ServerProcess): Promise<string> {
+  const res = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('zc_session='))?.split(';')[0];
+  if (!cookie) throw new Error('no session cookie');
+  return cookie;
+}
+
+let cookie = '';
+const start = (dataDir: string) => startServer({ dataDir, env: { ZONECAST_ADMIN_PASSWORD: ADMIN_PASSWORD } });
 
 interface StreamResult {
   /** Ids the server answered 201 for: each one is an acknowledged write. */
@@ -24,7 +42,7 @@ interface StreamResult {
  * with 409, so batches mix committed and rejected mutations. Answers that arrive after the kill
  * signal still count: the server sent them, so it acknowledged them.
  */
-async function streamUntilKilled(server: ServerProcess, killAfter: number, tag: string): Promise<StreamResult> {
+async function streamUntilKilled(server: ServerProcess, cityId: string, killAfter: number, tag: string): Promise<StreamResult> {
   const acked: string[] = [];
   const unexpected: string[] = [];
   let conflicts = 0;
@@ -33,7 +51,7 @@ async function streamUntilKilled(server: ServerProcess, killAfter: number, tag: 
   let stop = false;
   let n = 0;
   const post = (url: string, body: unknown): Promise<Response> =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(body) });
 
   // Should the server die on its own, stop instead of hammering a closed port until the timeout.
   void server.exited.then(() => (stop = true));
@@ -46,7 +64,7 @@ async function streamUntilKilled(server: ServerProcess, killAfter: number, tag: 
       try {
         const res = conflicting
           ? await post(`${server.url}/api/zones`, CITY)
-          : await post(`${server.url}/api/schedules`, { name: `${tag}-${i}`, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1 });
+          : await post(`${server.url}/api/schedules`, { name: `${tag}-${i}`, zoneId: cityId, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1 });
         const body = (await res.json()) as { id?: unknown; code?: unknown };
         if (res.status === 201 && !conflicting && typeof body.id === 'string') {
           acked.push(body.id);
@@ -78,7 +96,7 @@ async function readDataFile(dataDir: string): Promise<Data> {
 }
 
 async function getIds(server: ServerProcess, collection: 'schedules' | 'zones'): Promise<string[]> {
-  const res = await fetch(`${server.url}/api/${collection}`);
+  const res = await fetch(`${server.url}/api/${collection}`, { headers: { cookie } });
   expect(res.status).toBe(200);
   return ((await res.json()) as { id: string }[]).map((d) => d.id);
 }
@@ -104,8 +122,9 @@ describe('durability of acknowledged writes', () => {
   });
 
   it('keeps every acknowledged write, and a valid file, through three SIGKILLs of the server mid-stream', async () => {
-    server = await startServer({ dataDir });
-    const cityRes = await fetch(`${server.url}/api/zones`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CITY) });
+    server = await start(dataDir);
+    cookie = await login(server);
+    const cityRes = await fetch(`${server.url}/api/zones`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(CITY) });
     expect(cityRes.status).toBe(201);
     const cityId = ((await cityRes.json()) as { id: string }).id;
     const acked: string[] = [];
@@ -113,7 +132,7 @@ describe('durability of acknowledged writes', () => {
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       // A different, random point in each cycle, 100 to 300 acknowledgements in.
       const killAfter = 100 + Math.floor(Math.random() * 200);
-      const run = await streamUntilKilled(server, killAfter, `c${cycle}`);
+      const run = await streamUntilKilled(server, cityId, killAfter, `c${cycle}`);
       const context = `cycle ${cycle}, killed after ${killAfter} acks`;
       expect(await server.exited, `${context}; server output:\n${server.output()}`).toEqual({ code: null, signal: 'SIGKILL' });
       expect(run.unexpected, context).toEqual([]);
@@ -129,7 +148,7 @@ describe('durability of acknowledged writes', () => {
       expect(new Set(stored).size, `${context}: duplicate ids in the file`).toBe(stored.length);
       expect(data.zones.map((z) => z.id), context).toEqual([cityId]);
 
-      server = await startServer({ dataDir });
+      server = await start(dataDir);
       expect(missing(acked, await getIds(server, 'schedules')), `${context}: acknowledged but not served after restart`).toEqual([]);
       expect(await getIds(server, 'zones'), context).toEqual([cityId]);
       expect((await readdir(dataDir)).filter((f) => f.endsWith('.tmp')), `${context}: temp files left after restart`).toEqual([]);
@@ -138,8 +157,8 @@ describe('durability of acknowledged writes', () => {
     // The last restart is still a working store: it takes a write and shuts down cleanly.
     const last = await fetch(`${server.url}/api/schedules`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'after the crashes', validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1 }),
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ name: 'after the crashes', zoneId: cityId, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1 }),
     });
     expect(last.status).toBe(201);
     acked.push(((await last.json()) as { id: string }).id);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest, ScreenWelcome } from '../../content/index.js';
 import { buildTestApp, connectScreen, once, record, type ScreenSocket, type TestApp } from '../helpers/app.js';
+import { publishContent, publishers, type Publishers } from '../helpers/fixtures.js';
 
 let t: TestApp;
 const sockets: ScreenSocket[] = [];
@@ -8,6 +9,7 @@ const byScreen = new Map<string, ScreenSocket>();
 const welcomes = new Map<string, ScreenWelcome>();
 const pushes = new Map<string, { version: string; manifest: Manifest }[]>();
 let extraToken = '';
+let who: Publishers;
 
 const api: TestApp['api'] = (method, url, payload) => t.api(method, url, payload);
 
@@ -29,7 +31,6 @@ const settle = async () => {
 const notice = (over: Record<string, unknown>) => ({
   kind: 'notice',
   title: '拟认定名单公示',
-  status: 'published',
   validFrom: null,
   validTo: null,
   durationS: null,
@@ -42,9 +43,10 @@ const notice = (over: Record<string, unknown>) => ({
 
 beforeAll(async () => {
   t = await buildTestApp({ demo: true });
+  who = await publishers(t, 'binzhou');
   // A second 北极镇 screen whose layout shows policies only: a notice there must not reach it.
   await api('POST', '/api/layouts', {
-    id: 'lay-policy-only', name: '仅政策', width: 1152, height: 384, background: '#000000',
+    id: 'lay-policy-only', zoneId: 'beiji', name: '仅政策', width: 1152, height: 384, background: '#000000',
     regions: [{ id: 'main', name: '政策', x: 0, y: 0, width: 1152, height: 384, playlistId: 'pl-main' }],
   });
   const created = await api('POST', '/api/screens', {
@@ -100,8 +102,9 @@ describe('screen connections', () => {
 describe('targeted pushes', () => {
   it('pushes a town notice to that town and its villages only, not to an unaffected screen in the same town', async () => {
     for (const p of pushes.values()) p.length = 0;
-    const created = await api('POST', '/api/content', notice({ id: 'c-beiji-new', zoneId: 'beiji' }));
-    expect(created.id).toBe('c-beiji-new');
+    // Created and submitted it shows nowhere; approved, it is pushed once to each screen it reaches.
+    const created = await publishContent(t, notice({ id: 'c-beiji-new', zoneId: 'beiji' }), who);
+    expect(created).toMatchObject({ id: 'c-beiji-new', status: 'published' });
     await settle();
     const got = (id: string) => pushes.get(id) ?? [];
     for (const id of ['scr-beiji', 'scr-potou', 'scr-dingjia']) {
@@ -116,15 +119,16 @@ describe('targeted pushes', () => {
 
   it('pushes a city notice to every screen that shows notices', async () => {
     for (const p of pushes.values()) p.length = 0;
-    await api('POST', '/api/content', notice({ id: 'c-city-new', zoneId: 'binzhou' }));
+    await publishContent(t, notice({ id: 'c-city-new', zoneId: 'binzhou' }), who);
     await settle();
     for (const s of t.demo) expect(pushes.get(s.id), s.id).toHaveLength(1);
     expect(pushes.get('scr-beiji-2')).toHaveLength(0);
   });
 
-  it('pushes nothing when a change leaves every manifest as it was (a draft)', async () => {
+  it('pushes nothing when a change leaves every manifest as it was (a draft, submitted for review)', async () => {
     for (const p of pushes.values()) p.length = 0;
-    await api('POST', '/api/content', notice({ id: 'c-draft', zoneId: 'binzhou', status: 'draft' }));
+    await t.api('POST', '/api/content', notice({ id: 'c-draft', zoneId: 'binzhou' }), who.editor);
+    await t.api('POST', '/api/content/c-draft/submit', undefined, who.editor);
     await settle();
     for (const [id, p] of pushes) expect(p, id).toHaveLength(0);
   });
@@ -132,7 +136,7 @@ describe('targeted pushes', () => {
   it('pushes a layout change only to the screens using it', async () => {
     for (const p of pushes.values()) p.length = 0;
     await api('PUT', '/api/layouts/lay-policy-only', {
-      name: '仅政策', width: 1152, height: 384, background: '#102030',
+      zoneId: 'beiji', name: '仅政策', width: 1152, height: 384, background: '#102030',
       regions: [{ id: 'main', name: '政策', x: 0, y: 0, width: 1152, height: 384, playlistId: 'pl-main' }],
     });
     await settle();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import { buildTestApp, type TestApp, type TestUser } from '../../helpers/app.js';
+import { publishers, submitAndApprove } from '../../helpers/fixtures.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -7,8 +8,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
-  const res = await t.app.inject({ method, url, payload: payload as object | undefined });
+async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, as: TestUser = t.admin) {
+  const res = await t.app.inject({ method, url, payload: payload as object | undefined, headers: { cookie: as.cookie } });
   return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : null };
 }
 
@@ -57,9 +58,10 @@ describe('zones', () => {
   });
 
   it('answers malformed JSON and wrong content types with codes, not crashes', async () => {
-    const bad = await t.app.inject({ method: 'POST', url: '/api/zones', headers: { 'content-type': 'application/json' }, payload: '{"tier":' });
+    const headers = { cookie: t.admin.cookie };
+    const bad = await t.app.inject({ method: 'POST', url: '/api/zones', headers: { ...headers, 'content-type': 'application/json' }, payload: '{"tier":' });
     expectError({ status: bad.statusCode, body: JSON.parse(bad.body) as Record<string, unknown> }, 400, 'BAD_JSON');
-    const xml = await t.app.inject({ method: 'POST', url: '/api/zones', headers: { 'content-type': 'application/xml' }, payload: '<zone/>' });
+    const xml = await t.app.inject({ method: 'POST', url: '/api/zones', headers: { ...headers, 'content-type': 'application/xml' }, payload: '<zone/>' });
     expectError({ status: xml.statusCode, body: JSON.parse(xml.body) as Record<string, unknown> }, 415, 'UNSUPPORTED_CONTENT_TYPE');
     expectError(await call('GET', '/api/nothing-here'), 404, 'ROUTE_NOT_FOUND');
   });
@@ -67,16 +69,19 @@ describe('zones', () => {
 
 describe('schedules, playlists, layouts, screens and content', () => {
   it('accepts a full chain and refers between entities', async () => {
-    const sch = await call('POST', '/api/schedules', { id: 'night', name: '夜间', validFrom: null, validTo: null, dayparts: [{ days: [1, 2, 3, 4, 5], start: '22:00', end: '06:00' }], priority: 1, weight: 2 });
+    const sch = await call('POST', '/api/schedules', { id: 'night', zoneId: 'bj', name: '夜间', validFrom: null, validTo: null, dayparts: [{ days: [1, 2, 3, 4, 5], start: '22:00', end: '06:00' }], priority: 1, weight: 2 });
     expect(sch.status).toBe(201);
+    const who = await publishers(t, 'bz');
     const item = await call('POST', '/api/content', {
-      id: 'n1', kind: 'notice', zoneId: 'bj', title: '公示', status: 'published', validFrom: null, validTo: null, durationS: null,
+      id: 'n1', kind: 'notice', zoneId: 'bj', title: '公示', validFrom: null, validTo: null, durationS: null,
       body: '内容', publicityStart: isoIn(-1), publicityEnd: isoIn(6), contact: '',
-    });
+    }, who.editor);
     expect(item.status).toBe(201);
+    expect(item.body).toMatchObject({ status: 'draft', published: null });
+    expect((await submitAndApprove(t, 'n1', who)).status).toBe('published');
     const pl = await call('POST', '/api/playlists', { id: 'pl1', name: '公示', zoneId: 'bj', mode: 'fixed', entries: [{ contentId: 'n1', scheduleId: 'night' }], rule: null, defaultDurationS: 10, scheduleId: null });
     expect(pl.status).toBe(201);
-    const lay = await call('POST', '/api/layouts', { id: 'l1', name: '横屏', width: 1152, height: 384, background: '#000000', regions: [{ id: 'main', name: '主区', x: 0, y: 0, width: 1152, height: 384, playlistId: 'pl1' }] });
+    const lay = await call('POST', '/api/layouts', { id: 'l1', zoneId: 'bj', name: '横屏', width: 1152, height: 384, background: '#000000', regions: [{ id: 'main', name: '主区', x: 0, y: 0, width: 1152, height: 384, playlistId: 'pl1' }] });
     expect(lay.status).toBe(201);
     const scr = await call('POST', '/api/screens', { id: 's1', zoneId: 'bj', name: '北极镇屏', width: 1152, height: 384, pixelPitchMm: 4, viewingDistanceM: 10, openingHours: [], layoutId: 'l1' });
     expect(scr.status).toBe(201);
@@ -96,7 +101,8 @@ describe('schedules, playlists, layouts, screens and content', () => {
   });
 
   it('rejects bad schedules', async () => {
-    const base = { name: 'x', validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1 };
+    const base = { name: 'x', zoneId: 'bz', validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1 };
+    expect((await call('POST', '/api/schedules', base)).status).toBe(201);
     expectError(await call('POST', '/api/schedules', { ...base, dayparts: [{ days: [8], start: '08:00', end: '09:00' }] }), 400, 'VALIDATION_FAILED');
     expectError(await call('POST', '/api/schedules', { ...base, dayparts: [{ days: [1], start: '8:00', end: '09:00' }] }), 400, 'VALIDATION_FAILED');
     expectError(await call('POST', '/api/schedules', { ...base, dayparts: [{ days: [1], start: '24:30', end: '09:00' }] }), 400, 'VALIDATION_FAILED');
@@ -116,7 +122,8 @@ describe('schedules, playlists, layouts, screens and content', () => {
 
   it('rejects bad layouts', async () => {
     const region = { id: 'a', name: 'a', x: 0, y: 0, width: 100, height: 100, playlistId: null };
-    const base = { name: 'x', width: 200, height: 100, background: '#000000', regions: [region] };
+    const base = { name: 'x', zoneId: 'bz', width: 200, height: 100, background: '#000000', regions: [region] };
+    expect((await call('POST', '/api/layouts', base)).status).toBe(201);
     expectError(await call('POST', '/api/layouts', { ...base, regions: [{ ...region, x: 150 }] }), 422, 'REGION_OUT_OF_CANVAS');
     expectError(await call('POST', '/api/layouts', { ...base, regions: [region, region] }), 422, 'REGION_ID_DUPLICATE');
     expectError(await call('POST', '/api/layouts', { ...base, regions: [{ ...region, playlistId: 'ghost' }] }), 422, 'REFERENCE_MISSING');
@@ -136,7 +143,9 @@ describe('schedules, playlists, layouts, screens and content', () => {
   });
 
   it('rejects bad content of each kind', async () => {
-    const common = { zoneId: 'bj', title: 't', status: 'published', validFrom: null, validTo: null, durationS: null };
+    const common = { zoneId: 'bj', title: 't', validFrom: null, validTo: null, durationS: null };
+    expect((await call('POST', '/api/content', { ...common, kind: 'text', body: 'x', align: 'left' })).status).toBe(201);
+    expectError(await call('POST', '/api/content', { ...common, kind: 'text', body: 'x', align: 'left', status: 'published' }), 400, 'VALIDATION_FAILED');
     expectError(await call('POST', '/api/content', { ...common, kind: 'poster', body: 'x' }), 400, 'VALIDATION_FAILED');
     expectError(await call('POST', '/api/content', { ...common, kind: 'text', body: 'x' }), 400, 'VALIDATION_FAILED'); // no align
     expectError(await call('POST', '/api/content', { ...common, kind: 'text', body: 'x', align: 'left', zoneId: 'ghost' }), 422, 'REFERENCE_MISSING');

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MEDIA_LIMITS, type ErrorBody, type Manifest, type Media } from '../../../content/index.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import { publishContent, publishers } from '../../helpers/fixtures.js';
 import { bombPng, photoJpeg, pixelAt } from '../../helpers/images.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,6 +24,7 @@ interface Uploaded {
 const ZONE = { id: 'bz', tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' };
 const LAYOUT = {
   id: 'lay-hall',
+  zoneId: 'bz',
   name: '大厅三分区',
   width: 1920,
   height: 1080,
@@ -64,18 +66,22 @@ function multipart(parts: { name: string; data: Uint8Array | string; filename?: 
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
 
+/** The admin's session cookie: the API wants a logged-in user; /media/ files are public. */
+const staff = (t: TestApp) => ({ cookie: t.admin.cookie });
+
 function upload(t: TestApp, data: Uint8Array | string, filename = 'upload.bin', type = 'application/octet-stream'): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method: 'POST', url: '/api/media', ...multipart([{ name: 'file', data, filename, type }]) });
+  const form = multipart([{ name: 'file', data, filename, type }]);
+  return t.app.inject({ method: 'POST', url: '/api/media', payload: form.payload, headers: { ...form.headers, ...staff(t) } });
 }
 
 async function post(t: TestApp, url: string, payload: object): Promise<void> {
-  const res = await t.app.inject({ method: 'POST', url, payload });
+  const res = await t.app.inject({ method: 'POST', url, payload, headers: staff(t) });
   expect(res.statusCode, `${url}: ${res.body}`).toBe(201);
 }
 
 /** What a failed upload must leave untouched: the store's records and the media directory. */
 async function storedState(t: TestApp) {
-  const records = (await t.app.inject({ method: 'GET', url: '/api/media' })).json<Media[]>();
+  const records = (await t.app.inject({ method: 'GET', url: '/api/media', headers: staff(t) })).json<Media[]>();
   const entries = (await readdir(path.join(t.dataDir, 'media'))).sort();
   return { records, entries };
 }
@@ -150,7 +156,7 @@ describe('POST /api/media', () => {
     expect((await readdir(dir)).sort()).toEqual(['original.jpg', ...media.renditions.map((r) => r.file)].sort());
     expect(await readdir(path.join(t.dataDir, 'media'))).toEqual([media.hash]);
 
-    const one = await t.app.inject({ method: 'GET', url: `/api/media/${media.hash}` });
+    const one = await t.app.inject({ method: 'GET', url: `/api/media/${media.hash}`, headers: staff(t) });
     expect(one.json<Media>()).toEqual(media);
   });
 
@@ -160,7 +166,7 @@ describe('POST /api/media', () => {
     expect(again.statusCode).toBe(200);
     expect(again.json<Uploaded>()).toEqual({ media: first.media, created: false });
     expect(await readdir(path.join(t.dataDir, 'media'))).toEqual([first.media.hash]);
-    expect((await t.app.inject({ method: 'GET', url: '/api/media' })).json<Media[]>()).toHaveLength(1);
+    expect((await t.app.inject({ method: 'GET', url: '/api/media', headers: staff(t) })).json<Media[]>()).toHaveLength(1);
   });
 
   it('stores the same bytes once when they are uploaded concurrently', async () => {
@@ -169,7 +175,7 @@ describe('POST /api/media', () => {
     const hashes = new Set(results.map((r) => r.json<Uploaded>().media.hash));
     expect([...hashes]).toEqual([sha256(photo)]);
     expect(await readdir(path.join(t.dataDir, 'media'))).toEqual([sha256(photo)]);
-    const [record] = (await t.app.inject({ method: 'GET', url: '/api/media' })).json<Media[]>();
+    const [record] = (await t.app.inject({ method: 'GET', url: '/api/media', headers: staff(t) })).json<Media[]>();
     for (const r of record?.renditions ?? []) {
       expect(sha256(await readFile(path.join(t.dataDir, 'media', sha256(photo), r.file)))).toBe(r.sha256);
     }
@@ -276,14 +282,15 @@ describe('rejected uploads', () => {
   });
 
   it('refuses a form without a file with 400 MEDIA_MISSING_FILE', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/media', ...multipart([{ name: 'title', data: '宣传画' }]) });
+    const form = multipart([{ name: 'title', data: '宣传画' }]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/media', payload: form.payload, headers: { ...form.headers, ...staff(t) } });
     expectError(res, 400, 'MEDIA_MISSING_FILE');
   });
 
   it('refuses a body that is not multipart with 415 UNSUPPORTED_CONTENT_TYPE', async () => {
-    expectError(await t.app.inject({ method: 'POST', url: '/api/media', payload: { file: 'x' } }), 415, 'UNSUPPORTED_CONTENT_TYPE');
+    expectError(await t.app.inject({ method: 'POST', url: '/api/media', headers: staff(t), payload: { file: 'x' } }), 415, 'UNSUPPORTED_CONTENT_TYPE');
     expectError(
-      await t.app.inject({ method: 'POST', url: '/api/media', headers: { 'content-type': 'image/jpeg' }, payload: photo }),
+      await t.app.inject({ method: 'POST', url: '/api/media', headers: { 'content-type': 'image/jpeg', ...staff(t) }, payload: photo }),
       415,
       'UNSUPPORTED_CONTENT_TYPE',
     );
@@ -313,7 +320,7 @@ describe('GET /media/:hash/:file', () => {
     expectError(await t.app.inject({ method: 'GET', url: `/media/${media.hash}/999x999.webp` }), 404, 'NOT_FOUND');
     expectError(await t.app.inject({ method: 'GET', url: `/media/${media.hash}/original.png` }), 404, 'NOT_FOUND');
     expectError(await t.app.inject({ method: 'GET', url: `/media/${'0'.repeat(64)}/original.jpg` }), 404, 'NOT_FOUND');
-    expectError(await t.app.inject({ method: 'GET', url: `/api/media/${'0'.repeat(64)}` }), 404, 'NOT_FOUND');
+    expectError(await t.app.inject({ method: 'GET', url: `/api/media/${'0'.repeat(64)}`, headers: staff(t) }), 404, 'NOT_FOUND');
   });
 
   it('never reads a file outside the media directory', async () => {
@@ -339,19 +346,18 @@ describe('GET /media/:hash/:file', () => {
 describe('renditions on demand', () => {
   it('creates the rendition a manifest needs for a new region size and serves exactly those bytes', async () => {
     const { media } = (await upload(t, photo, 'poster.jpg')).json<Uploaded>();
-    await post(t, '/api/content', {
+    await publishContent(t, {
       id: 'c-poster',
       kind: 'image',
       zoneId: 'bz',
       title: '宣传画',
-      status: 'published',
       validFrom: null,
       validTo: null,
       durationS: null,
       mediaHash: media.hash,
       fit: 'contain',
       caption: '',
-    });
+    }, await publishers(t, 'bz'));
     await post(t, '/api/playlists', {
       id: 'pl-posters',
       name: '宣传画',
@@ -364,6 +370,7 @@ describe('renditions on demand', () => {
     });
     await post(t, '/api/layouts', {
       id: 'lay-portrait',
+      zoneId: 'bz',
       name: '竖屏',
       width: 1080,
       height: 1920,
@@ -373,7 +380,7 @@ describe('renditions on demand', () => {
     await post(t, '/api/screens', screen('scr-portrait', 1080, 1920, 'lay-portrait'));
     expect(media.renditions.some((r) => r.box === '1080x1500')).toBe(false);
 
-    const res = await t.app.inject({ method: 'GET', url: '/api/screens/scr-portrait/manifest' });
+    const res = await t.app.inject({ method: 'GET', url: '/api/screens/scr-portrait/manifest', headers: staff(t) });
     expect(res.statusCode, res.body).toBe(200);
     const asset = res.json<Manifest>().assets.find((a) => a.mediaHash === media.hash);
     expect(asset).toMatchObject({ box: '1080x1500', mime: 'image/webp', url: `/media/${media.hash}/1080x1500.webp` });
@@ -388,27 +395,26 @@ describe('renditions on demand', () => {
     expectFitted(meta, media, [1080, 1500]);
 
     // The new rendition is recorded, and asking again serves the same one.
-    const record = (await t.app.inject({ method: 'GET', url: `/api/media/${media.hash}` })).json<Media>();
+    const record = (await t.app.inject({ method: 'GET', url: `/api/media/${media.hash}`, headers: staff(t) })).json<Media>();
     expect(record.renditions.find((r) => r.box === '1080x1500')?.sha256).toBe(asset?.sha256);
-    const again = (await t.app.inject({ method: 'GET', url: '/api/screens/scr-portrait/manifest' })).json<Manifest>();
+    const again = (await t.app.inject({ method: 'GET', url: '/api/screens/scr-portrait/manifest', headers: staff(t) })).json<Manifest>();
     expect(again.assets).toEqual(res.json<Manifest>().assets);
   });
 
   it('lists a video in the manifest as its original, whose bytes hash to the media hash', async () => {
     const clip = await readFile(DEMO_CLIP);
     const { media } = (await upload(t, clip, 'intro.webm', 'video/webm')).json<Uploaded>();
-    await post(t, '/api/content', {
+    await publishContent(t, {
       id: 'c-clip',
       kind: 'video',
       zoneId: 'bz',
       title: '介绍短片',
-      status: 'published',
       validFrom: null,
       validTo: null,
       durationS: 12,
       mediaHash: media.hash,
       muted: true,
-    });
+    }, await publishers(t, 'bz'));
     await post(t, '/api/playlists', {
       id: 'pl-clips',
       name: '短片',
@@ -419,12 +425,14 @@ describe('renditions on demand', () => {
       defaultDurationS: 10,
       scheduleId: null,
     });
-    await t.app.inject({
+    const put = await t.app.inject({
       method: 'PUT',
       url: '/api/layouts/lay-hall',
+      headers: staff(t),
       payload: { ...LAYOUT, regions: LAYOUT.regions.map((r) => (r.id === 'main' ? { ...r, playlistId: 'pl-clips' } : r)) },
     });
-    const manifest = (await t.app.inject({ method: 'GET', url: '/api/screens/scr-hall/manifest' })).json<Manifest>();
+    expect(put.statusCode, put.body).toBe(200);
+    const manifest = (await t.app.inject({ method: 'GET', url: '/api/screens/scr-hall/manifest', headers: staff(t) })).json<Manifest>();
     const asset = manifest.assets.find((a) => a.mediaHash === media.hash);
     expect(asset).toMatchObject({ box: 'original', sha256: media.hash, mime: 'video/webm', url: `/media/${media.hash}/original.webm` });
     const served = await t.app.inject({ method: 'GET', url: asset?.url ?? '' });

@@ -14,7 +14,7 @@ import { repoRoot, run, tsxArgs } from '../../helpers/process.js';
 const FILE = 'zonecast.json';
 
 function entry(id: string): Schedule {
-  return { id, name: id, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1, createdAt: '', updatedAt: '' };
+  return { id, zoneId: 'city', name: id, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1, createdAt: '', updatedAt: '' };
 }
 
 /** What is on disk right now, parsed; throws if the file is not valid JSON. */
@@ -240,7 +240,7 @@ describe('createStore on the system-call level', () => {
         import { createStore } from ${JSON.stringify(storeUrl)};
         const names = ${JSON.stringify(names)};
         const ack = (n) => { try { accessSync('/zonecast-ack/' + n); } catch {} };
-        const entry = (id) => ({ id, name: id, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1, createdAt: '', updatedAt: '' });
+        const entry = (id) => ({ id, zoneId: 'city', name: id, validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1, createdAt: '', updatedAt: '' });
         const store = await createStore(${JSON.stringify(dataDir)});
         for (const n of names.slice(0, 3)) { await store.write((d) => { d.schedules.push(entry(n)); }); ack(n); }
         await Promise.all(names.slice(3).map((n) => store.write((d) => { d.schedules.push(entry(n)); }).then(() => ack(n))));
@@ -294,6 +294,42 @@ describe('createStore on the system-call level', () => {
       }
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrate', () => {
+  it('upgrades a version-1 document: owner zones on layouts and schedules, review state on content', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'zonecast-migrate-'));
+    try {
+      const v1 = {
+        meta: { schema: 1, createdAt: '2026-01-01T00:00:00.000Z', seededDemo: true },
+        zones: [{ id: 'city', tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市', name: '' }],
+        screens: [],
+        layouts: [{ id: 'lay', name: 'L', width: 100, height: 50, background: '#000000', regions: [], createdAt: '', updatedAt: '' }],
+        playlists: [],
+        schedules: [{ id: 'sch', name: 'S', validFrom: null, validTo: null, dayparts: [], priority: 0, weight: 1, createdAt: '', updatedAt: '' }],
+        media: [],
+        content: [
+          { id: 'pub', kind: 'text', zoneId: 'city', title: 'P', status: 'published', validFrom: null, validTo: null, durationS: null, body: '已发布', align: 'left', createdAt: '', updatedAt: '' },
+          { id: 'dra', kind: 'text', zoneId: 'city', title: 'D', status: 'draft', validFrom: null, validTo: null, durationS: null, body: '草稿', align: 'left', createdAt: '', updatedAt: '' },
+        ],
+      };
+      await writeFile(path.join(dir, FILE), JSON.stringify(v1));
+      const store = await createStore(dir);
+      const data = store.read();
+      expect(data.meta.schema).toBe(2);
+      expect(data.layouts[0]?.zoneId).toBe('city');
+      expect(data.schedules[0]?.zoneId).toBe('city');
+      const pub = data.content.find((c) => c.id === 'pub');
+      expect(pub).toMatchObject({ status: 'published', published: { id: 'pub', body: '已发布' } });
+      expect(pub?.published).not.toHaveProperty('status');
+      expect(data.content.find((c) => c.id === 'dra')).toMatchObject({ status: 'draft', published: null });
+      expect(data.users).toEqual([]);
+      expect(data.audit).toEqual({ head: null, outbox: [] });
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
