@@ -171,3 +171,36 @@ export function roleZoneValid(role: Role, zoneId: string | null, zones: ZoneMap)
   if (!zone) return false;
   return role !== 'city-admin' || zone.tier === 'city';
 }
+
+/**
+ * API tokens, for machine clients such as an early-warning system's CAP feed. A token acts
+ * exactly as the account it belongs to (same role, same zone, same audit trail) and stops
+ * working when revoked or when the account is disabled. Only its SHA-256 is stored.
+ */
+export const API_TOKEN_PREFIX = 'zct_';
+
+export const ApiTokenSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: Type.String({ description: 'What the token is for, e.g. 省气象台 CAP 推送' }),
+    userId: IdSchema,
+    createdAt: Type.String(),
+    lastUsedAt: Type.Union([Type.String(), Type.Null()], { description: 'Updated at most once a minute' }),
+    revokedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type ApiToken = Static<typeof ApiTokenSchema>;
+
+export const ApiTokenCreateSchema = Type.Object({ name: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
+export type ApiTokenCreate = Static<typeof ApiTokenCreateSchema>;
+
+/** A new token with its secret, which is shown this once and never again. */
+export const ApiTokenCreatedSchema = Type.Object(
+  {
+    token: ApiTokenSchema,
+    secret: Type.String({ description: 'Send as `Authorization: Bearer <secret>`; shown only once' }),
+  },
+  { additionalProperties: false },
+);
+export type ApiTokenCreated = Static<typeof ApiTokenCreatedSchema>;

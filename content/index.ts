@@ -1,9 +1,11 @@
 /** ZoneCast's shared domain: everything the server, the player and the composer must agree on. */
+export * from './alert.js';
 export * from './audit.js';
 export * from './auth.js';
 export * from './common.js';
 export * from './content-item.js';
 export * from './errors.js';
+export * from './explain.js';
 export * from './layout.js';
 export * from './legibility.js';
 export * from './manifest.js';

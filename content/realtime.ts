@@ -1,4 +1,5 @@
 import type { Ack } from './common.js';
+import type { AlertAck, AlertShow, Delivery } from './alert.js';
 import type { Manifest } from './manifest.js';
 
 /** The Socket.IO path, shared by server and players. */
@@ -61,6 +62,12 @@ export interface ServerToClientEvents {
   'pairing:code': (code: PairingCode) => void;
   'pairing:claimed': (claim: PairingClaimed) => void;
   'screen:status': (status: ScreenStatus) => void;
+  /** An urgent alert to show now, over everything, until it expires or is cleared. */
+  'alert:show': (alert: AlertShow) => void;
+  /** The all clear: stop showing this alert. */
+  'alert:clear': (info: { readonly alertId: string }) => void;
+  /** A change on an alert's delivery board, for staff watching it. */
+  'alert:delivery': (delivery: Delivery) => void;
   'bench:ping': (ping: BenchPing) => void;
 }
 
@@ -77,6 +84,10 @@ export interface ClientToServerEvents {
   'pairing:renew': (ack: (res: Ack<PairingCode>) => void) => void;
   /** Staff start watching a zone's screens: the answer lists those online now, then `screen:status` follows. */
   'screens:watch': (req: { readonly zoneId: string }, ack: (res: Ack<{ readonly online: readonly string[] }>) => void) => void;
+  /** A screen received, then displayed, an alert; the server answers once it has recorded it. */
+  'alert:ack': (ack: AlertAck, reply: (res: Ack<null>) => void) => void;
+  /** Staff start watching an alert's delivery board; `alert:delivery` events follow. */
+  'alerts:watch': (req: { readonly alertId: string }, ack: (res: Ack<{ readonly deliveries: readonly Delivery[] }>) => void) => void;
 }
 
 /** Who is on the other end of a socket: a paired screen, a player waiting to be paired, or staff. */
@@ -89,6 +100,8 @@ export const EVENT_SENDERS = {
   'screen:report': 'screen',
   'pairing:renew': 'pairing',
   'screens:watch': 'staff',
+  'alert:ack': 'screen',
+  'alerts:watch': 'staff',
 } as const satisfies Record<keyof ClientToServerEvents, SocketKind>;
 
 /**
@@ -124,6 +137,9 @@ export const SERVER_TO_CLIENT_EVENTS = Object.keys({
   'pairing:code': true,
   'pairing:claimed': true,
   'screen:status': true,
+  'alert:show': true,
+  'alert:clear': true,
+  'alert:delivery': true,
   'bench:ping': true,
 } satisfies Record<keyof ServerToClientEvents, true>) as (keyof ServerToClientEvents)[];
 
@@ -133,6 +149,8 @@ export const CLIENT_TO_SERVER_EVENTS = Object.keys({
   'screen:report': true,
   'pairing:renew': true,
   'screens:watch': true,
+  'alert:ack': true,
+  'alerts:watch': true,
 } satisfies Record<keyof ClientToServerEvents, true>) as (keyof ClientToServerEvents)[];
 
 /** Room names: a screen joins its own room and one per zone on its path to the city. */
@@ -142,4 +160,6 @@ export const rooms = {
   /** Staff watching a zone's screens (and every zone below it). */
   staffZone: (id: string) => `staff-zone:${id}`,
   pairing: (id: string) => `pairing:${id}`,
+  /** Staff watching one alert's delivery board. */
+  alert: (id: string) => `alert:${id}`,
 } as const;

@@ -7,11 +7,14 @@ import errorsPlugin from './plugins/errors.js';
 import helmetPlugin from './plugins/helmet.js';
 import multipartPlugin from './plugins/multipart.js';
 import swaggerPlugin from './plugins/swagger.js';
+import alertRoutes from './routes/alerts.js';
 import auditRoutes from './routes/audit.js';
 import authRoutes from './routes/auth.js';
 import benchRoutes from './routes/bench.js';
+import capRoutes from './routes/cap.js';
 import composerRoutes from './routes/composer.js';
 import contentRoutes from './routes/content.js';
+import explainRoutes from './routes/explain.js';
 import healthRoutes from './routes/health.js';
 import layoutRoutes from './routes/layouts.js';
 import mediaRoutes from './routes/media.js';
@@ -20,9 +23,10 @@ import pairingRoutes from './routes/pairing.js';
 import playlistRoutes from './routes/playlists.js';
 import scheduleRoutes from './routes/schedules.js';
 import screenRoutes from './routes/screens.js';
+import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 import zoneRoutes from './routes/zones.js';
-import { auditPlugin, manifestsPlugin, mediaPlugin, pairingPlugin, realtimePlugin, storePlugin } from './services/index.js';
+import { alertsPlugin, auditPlugin, manifestsPlugin, mediaPlugin, pairingPlugin, realtimePlugin, schedulerPlugin, storePlugin } from './services/index.js';
 
 export interface BuildOptions {
   readonly config: Config;
@@ -59,15 +63,21 @@ export async function buildApp({ config, logger = false }: BuildOptions): Promis
   await app.register(mediaPlugin);
   await app.register(manifestsPlugin);
   await app.register(pairingPlugin);
+  await app.register(alertsPlugin);
   await app.register(realtimePlugin);
+  await app.register(schedulerPlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(userRoutes);
+  await app.register(tokenRoutes);
   await app.register(pairingRoutes);
+  await app.register(alertRoutes);
+  await app.register(capRoutes);
   await app.register(auditRoutes);
   await app.register(zoneRoutes);
   await app.register(screenRoutes);
+  await app.register(explainRoutes);
   await app.register(contentRoutes);
   await app.register(layoutRoutes);
   await app.register(playlistRoutes);

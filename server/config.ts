@@ -23,7 +23,15 @@ export interface Config {
   readonly auditRetentionMonths: number;
   /** The first admin's password (ZONECAST_ADMIN_PASSWORD); generated and printed once when unset. */
   readonly adminPassword: string | null;
+  /** Seconds without a heartbeat after which a screen is marked offline; at least OFFLINE_AFTER_MIN_S. */
+  readonly offlineAfterS: number;
+  /** Runs the housekeeping jobs (heartbeat sweep, retention, alert retries) on their schedules. */
+  readonly jobs: boolean;
 }
+
+/** The shortest silence that may mark a screen offline. */
+// Players beat every 30 s and last-seen is stored at most every 30 s: below 90 s a live screen could look silent.
+export const OFFLINE_AFTER_MIN_S = 90;
 
 /** A configuration problem, reported before anything starts. */
 export class ConfigError extends Error {}
@@ -67,6 +75,13 @@ function parseRetention(v: string | undefined): number {
   return n;
 }
 
+function parseOfflineAfter(v: string | undefined): number {
+  if (v === undefined || v === '') return 90;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < OFFLINE_AFTER_MIN_S) throw new ConfigError(`ZONECAST_OFFLINE_AFTER_S must be a whole number of seconds, at least ${OFFLINE_AFTER_MIN_S}, got "${v}"`);
+  return n;
+}
+
 function parseAdminPassword(v: string | undefined): string | null {
   if (!v) return null;
   if (v.length < PASSWORD_MIN_LENGTH || v.toLowerCase().includes('admin')) throw new ConfigError(`ZONECAST_ADMIN_PASSWORD must have at least ${PASSWORD_MIN_LENGTH} characters and not contain "admin"`);
@@ -106,5 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     benchRoutes: parseBool('ZONECAST_BENCH_ROUTES', env.ZONECAST_BENCH_ROUTES, false),
     auditRetentionMonths: parseRetention(env.ZONECAST_AUDIT_RETENTION_MONTHS),
     adminPassword: parseAdminPassword(env.ZONECAST_ADMIN_PASSWORD),
+    offlineAfterS: parseOfflineAfter(env.ZONECAST_OFFLINE_AFTER_S),
+    jobs: parseBool('ZONECAST_JOBS', env.ZONECAST_JOBS, true),
   };
 }

@@ -4,12 +4,15 @@ import {
   MANIFEST_SCHEMA_VERSION,
   RECONNECT_POLICY,
   SOCKET_PATH,
+  legibleCharHeightPx,
+  type AlertAck,
   type ClientToServerEvents,
   type Manifest,
   type PairingClaimed,
   type PlayerReport,
   type ServerToClientEvents,
 } from '../../content/index.js';
+import { AlertLayer } from './alerts.js';
 import { askPersistentStorage, prefetchAssets, pruneAssets, withoutFailedItems } from './assets.js';
 import { ServerClock } from './clock.js';
 import {
@@ -71,6 +74,21 @@ let stopScreen: (() => void) | null = null;
  */
 let generation = 0;
 
+/** Sends an alert acknowledgement; false when it must go again later (offline, no answer, a server fault). */
+async function sendAlertAck(ack: AlertAck): Promise<boolean> {
+  const s = socket;
+  if (!s?.connected) return false;
+  try {
+    const res = await s.timeout(10_000).emitWithAck('alert:ack', ack);
+    // Any other refusal (an alert the server no longer knows) would be refused again.
+    return res.ok || res.code !== 'INTERNAL';
+  } catch {
+    return false;
+  }
+}
+
+const alerts = new AlertLayer({ now: () => clock.now(), send: sendAlertAck, needRenderer: () => rendererForAlerts() });
+
 function say(text: string | null): void {
   notice.textContent = text ?? '';
   notice.style.whiteSpace = 'pre-line';
@@ -101,27 +119,59 @@ function report(r: PlayerReport): void {
   if (socket?.connected) void socket.timeout(10_000).emitWithAck('screen:report', r).catch(() => undefined);
 }
 
+/** The renderer, created at this size if there is none yet (a manifest's swap resizes it). */
+function ensureRenderer(width: number, height: number): Promise<ZoneCastRenderer> {
+  if (creating) return creating;
+  const p: Promise<ZoneCastRenderer> = ZoneCastRenderer.create({
+    canvas,
+    width,
+    height,
+    now: () => clock.now(),
+    preference,
+    onSwap: (shown) => {
+      // Once a manifest is on screen, files that neither it nor the one being prepared needs go;
+      // the pictures of alerts still up stay.
+      const keep = wanted && wanted.version !== shown.version ? [shown, wanted] : [shown];
+      void pruneAssets([...keep, { ...shown, assets: alerts.assets() }]);
+    },
+  }).then((created) => {
+    // A renderer created for an identity since forgotten is destroyed by unpair(), not used.
+    if (creating === p) {
+      if (isPatternKind(pattern)) created.showPattern(pattern);
+      alerts.attach(created);
+    }
+    return created;
+  });
+  creating = p;
+  return p;
+}
+
+/**
+ * An alert arrived (or came back from IndexedDB) before any manifest: draw it at once on a
+ * renderer the size of the window, which the first manifest then resizes to the screen's.
+ */
+function rendererForAlerts(): void {
+  if (mode !== 'playing' || creating) return;
+  const gen = generation;
+  const dpr = window.devicePixelRatio || 1;
+  const width = Math.max(1, Math.round(window.innerWidth * dpr) - placement.x);
+  const height = Math.max(1, Math.round(window.innerHeight * dpr) - placement.y);
+  place(width, height);
+  void ensureRenderer(width, height).then((r) => {
+    if (gen === generation) renderer ??= r;
+  });
+}
+
 /** Hands a manifest whose assets are all cached to the renderer, and remembers it; false if the screen was unpaired meanwhile. */
 async function apply(m: Manifest): Promise<boolean> {
   const gen = generation;
   let r = renderer;
   if (!r) {
-    creating ??= ZoneCastRenderer.create({
-      canvas,
-      width: m.screen.width,
-      height: m.screen.height,
-      now: () => clock.now(),
-      preference,
-      // Once a manifest is on screen, files that neither it nor the one being prepared needs go.
-      onSwap: (shown) => void pruneAssets(wanted && wanted.version !== shown.version ? [shown, wanted] : [shown]),
-    }).then((created) => {
-      if (isPatternKind(pattern)) created.showPattern(pattern);
-      return created;
-    });
-    r = await creating;
+    r = await ensureRenderer(m.screen.width, m.screen.height);
     if (gen !== generation) return false;
     renderer = r;
   }
+  alerts.setScreen({ timeZone: m.timeZone, minFontPx: legibleCharHeightPx(m.screen.viewingDistanceM, m.screen.pixelPitchMm, m.screen.mmPerMetre) });
   place(m.screen.width, m.screen.height);
   await r.setManifest(m);
   if (gen !== generation) return false;
@@ -179,12 +229,15 @@ function connect(token: string): () => void {
     void beat();
     say(null);
     for (const r of reports.splice(0)) report(r);
+    void alerts.flush();
     if (applied?.version !== w.manifestVersion && wanted?.version !== w.manifestVersion) {
       const res = await s.timeout(30_000).emitWithAck('manifest:fetch').catch(() => null);
       if (res?.ok) await accept(res.data);
     }
   });
   s.on('manifest:changed', (change) => void accept(change.manifest));
+  s.on('alert:show', (alert) => alerts.show(alert));
+  s.on('alert:clear', (info) => alerts.clear(info.alertId));
   s.on('screen:revoked', () => unpair());
   const comeBack = (ms: number) =>
     setTimeout(() => {
@@ -275,13 +328,15 @@ function unpair(): void {
   const old = creating;
   creating = null;
   renderer = null;
+  alerts.detach();
   const fresh = document.createElement('canvas');
   fresh.id = canvas.id;
   canvas.replaceWith(fresh);
   canvas = fresh;
   void old?.then((r) => r.destroy()).catch(() => undefined);
   say(null);
-  void forgetScreen(revoked)
+  // Alerts are the old identity's too: a screen back at pairing shows none, even after a restart.
+  void Promise.all([forgetScreen(revoked), alerts.forget()])
     .then(() => pruneAssets([]))
     .catch(() => undefined);
   beginPairing();
@@ -324,6 +379,7 @@ window.zonecast = {
       build: __ZONECAST_BUILD__,
       updateWaiting,
       reports: [...reports],
+      alerts: alerts.state(),
     };
   },
 };
@@ -336,12 +392,16 @@ async function start(): Promise<void> {
   const offset = await loadClockOffset();
   if (offset !== null) clock.seed(offset);
   if (!identity.token) return beginPairing();
+  // Alerts first: they show even if no manifest was ever kept, and their pictures survive the
+  // first swap's pruning.
+  await alerts.restore();
   const last = await loadLastManifest();
   if (last) {
     applied = last;
     await apply(last);
   }
   play(identity.token);
+  if (alerts.size > 0) rendererForAlerts();
 }
 
 void start();

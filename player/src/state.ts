@@ -1,4 +1,5 @@
 /** What the player reports through `window.zonecast.state()`, for tests and diagnostics. */
+import type { AlertPresentation, AlertSeverity } from '../../content/index.js';
 
 export type RendererName = 'webgl' | 'webgpu' | 'canvas';
 
@@ -24,6 +25,20 @@ export interface RendererState {
   readonly firstFrameMs: number | null;
 }
 
+/** An urgent alert the player holds (see alerts.ts), in order of precedence. */
+export interface AlertState {
+  readonly alertId: string;
+  readonly revision: number;
+  readonly severity: AlertSeverity;
+  readonly presentation: AlertPresentation;
+  /** Epoch ms (server clock) at which the player drops it. */
+  readonly expiresAt: number;
+  /** The corrected clock when the first frame with it was drawn, or null before; kept across restarts. */
+  readonly displayedAt: number | null;
+  /** On screen now: it has the screen and a frame with it has been rendered. */
+  readonly showing: boolean;
+}
+
 /**
  * What the player is doing: loading its identity, showing a pairing code (no device token), or
  * playing as a paired screen (online, or offline from its caches).
@@ -47,6 +62,8 @@ export interface PlayerState extends Partial<RendererState> {
   readonly updateWaiting: boolean;
   /** Reports made to the server recently (sent, or waiting for a connection). */
   readonly reports: readonly unknown[];
+  /** Urgent alerts held, shown or waiting their turn. */
+  readonly alerts: readonly AlertState[];
 }
 
 /** The diagnostics handle the player puts on `window`. */

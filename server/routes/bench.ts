@@ -1,18 +1,79 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { IdSchema, rooms } from '../../content/index.js';
+import { AlertShowSchema, IdSchema, rooms } from '../../content/index.js';
+import type { Data } from '../services/store.js';
+
+const bench = { auth: { permission: 'zone:write' } } as const;
+
+/** Epoch milliseconds with a fraction: the wall clock that Date.now() reads, finer. */
+const now = () => performance.timeOrigin + performance.now();
+
+/** How many of each kind of trace entry are kept (the newest). */
+const TRACE_KEEP = 20_000;
+
+const SpanSchema = Type.Object({ start: Type.Number(), end: Type.Number() });
+const TraceSchema = Type.Object({
+  writes: Type.Array(Type.Object({ ...SpanSchema.properties, ok: Type.Boolean() }), { description: 'store.write calls: called → resolved (queueing, the mutation, the durable write)' }),
+  broadcasts: Type.Array(Type.Object({ ...SpanSchema.properties, event: Type.String(), acked: Type.Boolean() }), {
+    description: 'Room emits: the synchronous encode-and-write to every socket in the rooms',
+  }),
+});
 
 /**
- * Registered only with ZONECAST_BENCH_ROUTES=1: a bare Socket.IO broadcast to a zone's room,
- * the baseline that `npm run bench:push` compares manifest pushes against.
+ * Times every store write and every room emit, for the benchmarks to split a latency into its
+ * parts. One clock read at each end and an array push: nothing the measured paths would notice.
+ */
+function installTrace(app: FastifyInstance): { writes: { start: number; end: number; ok: boolean }[]; broadcasts: { start: number; end: number; event: string; acked: boolean }[] } {
+  const trace = { writes: [] as { start: number; end: number; ok: boolean }[], broadcasts: [] as { start: number; end: number; event: string; acked: boolean }[] };
+  const keep = <T>(list: T[], entry: T) => {
+    list.push(entry);
+    if (list.length > TRACE_KEEP) list.splice(0, list.length - TRACE_KEEP);
+  };
+  const store = app.store;
+  const write = store.write.bind(store);
+  store.write = <T>(mutate: (draft: Data) => T): Promise<T> => {
+    const start = now();
+    const done = write(mutate);
+    done.then(
+      () => keep(trace.writes, { start, end: now(), ok: true }),
+      () => keep(trace.writes, { start, end: now(), ok: false }),
+    );
+    return done;
+  };
+  const adapter = app.realtime.io.sockets.adapter;
+  const eventOf = (packet: unknown) => String((packet as { data?: unknown[] }).data?.[0] ?? '');
+  const broadcast = adapter.broadcast.bind(adapter);
+  adapter.broadcast = (packet, opts) => {
+    const start = now();
+    broadcast(packet, opts);
+    keep(trace.broadcasts, { start, end: now(), event: eventOf(packet), acked: false });
+  };
+  const broadcastWithAck = adapter.broadcastWithAck.bind(adapter);
+  adapter.broadcastWithAck = (packet, opts, count, ack) => {
+    const start = now();
+    broadcastWithAck(packet, opts, count, ack);
+    keep(trace.broadcasts, { start, end: now(), event: eventOf(packet), acked: true });
+  };
+  return trace;
+}
+
+/** socket.io-parser's EVENT packet type (not a direct dependency; the number is the wire protocol's). */
+const EVENT_PACKET = 2;
+
+/**
+ * Registered only with ZONECAST_BENCH_ROUTES=1: the baselines the benchmarks compare against,
+ * and the server's heap for them to read. Never in production.
  */
 export default async function benchRoutes(appIn: FastifyInstance): Promise<void> {
   const app = appIn.withTypeProvider<TypeBoxTypeProvider>();
+  const trace = installTrace(appIn);
+
+  // npm run bench:push: a bare broadcast to a zone's room.
   app.post(
     '/api/_bench/broadcast',
     {
-      config: { auth: { permission: 'zone:write' } },
+      config: bench,
       schema: {
         hide: true,
         body: Type.Object({ zoneId: IdSchema, seq: Type.Integer(), bytes: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, { additionalProperties: false }),
@@ -22,6 +83,117 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
       const { zoneId, seq, bytes } = req.body;
       app.realtime.io.to(rooms.zone(zoneId)).emit('bench:ping', { seq, pad: 'x'.repeat(bytes) });
       return { ok: true };
+    },
+  );
+
+  // npm run bench:alert: the same `alert:show` payload as one room broadcast with
+  // acknowledgement, with the server's clock read as each socket's acknowledgement arrives.
+  app.post(
+    '/api/_bench/emit-ack',
+    {
+      config: bench,
+      schema: {
+        hide: true,
+        body: Type.Object({ zoneId: IdSchema, payload: AlertShowSchema, timeoutMs: Type.Integer({ minimum: 1, maximum: 300_000 }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            startedAt: Type.Number({ description: 'Server clock (epoch ms) when the handler began' }),
+            expected: Type.Integer({ description: 'Sockets the emit reached' }),
+            arrivals: Type.Array(Type.Number(), { description: 'Server clock (epoch ms) at each acknowledgement, in arrival order' }),
+            timedOut: Type.Boolean(),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { zoneId, payload, timeoutMs } = req.body;
+      const startedAt = Date.now();
+      const adapter = app.realtime.io.sockets.adapter;
+      const arrivals: number[] = [];
+      let expected = -1;
+      // What `io.timeout(ms).to(room).emit(ev, payload, cb)` does (socket.io's BroadcastOperator):
+      // one encoded packet written to every socket in the room, each socket's acknowledgement
+      // routed back by packet id. Calling the adapter ourselves keeps that path and that cost,
+      // but gives the time of each acknowledgement, where the operator's callback gives only
+      // the last. An emit per socket would encode the payload once per socket, a slower
+      // baseline than the alert's own single room emit.
+      const packet: { type: number; data: unknown[]; id?: number } = { type: EVENT_PACKET, data: ['alert:show', payload] };
+      const timedOut = await new Promise<boolean>((resolve) => {
+        let settled = false;
+        const settle = (late: boolean) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(late);
+        };
+        const timer = setTimeout(() => settle(true), timeoutMs);
+        adapter.broadcastWithAck(
+          packet,
+          { rooms: new Set([rooms.zone(zoneId)]), except: new Set(), flags: {} },
+          (clientCount: number) => {
+            expected = clientCount;
+            if (arrivals.length === expected) settle(false);
+          },
+          () => {
+            arrivals.push(Date.now());
+            if (arrivals.length === expected) settle(false);
+          },
+        );
+      }).then((late) => {
+        // As the operator does on a timeout: forget the waiting acknowledgements.
+        if (late && packet.id !== undefined) {
+          for (const s of app.realtime.io.sockets.sockets.values()) (s as unknown as { acks: Map<number, unknown> }).acks.delete(packet.id);
+        }
+        return late;
+      });
+      return { startedAt, expected, arrivals, timedOut };
+    },
+  );
+
+  app.get(
+    '/api/_bench/heap',
+    {
+      config: bench,
+      schema: {
+        hide: true,
+        response: {
+          200: Type.Object({
+            gc: Type.Boolean({ description: 'Whether a full collection ran first (the server was started with --expose-gc)' }),
+            heapUsed: Type.Integer(),
+            heapTotal: Type.Integer(),
+            external: Type.Integer(),
+            arrayBuffers: Type.Integer(),
+            rss: Type.Integer(),
+            sockets: Type.Integer({ description: 'Connected Socket.IO clients' }),
+          }),
+        },
+      },
+    },
+    async () => {
+      const collect = globalThis.gc;
+      // Twice: the first collection's finalizers can free more on the second.
+      if (collect) {
+        collect();
+        collect();
+      }
+      const m = process.memoryUsage();
+      return { gc: collect !== undefined, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, sockets: app.realtime.io.engine.clientsCount };
+    },
+  );
+
+  app.get(
+    '/api/_bench/trace',
+    {
+      config: bench,
+      schema: {
+        hide: true,
+        querystring: Type.Object({ since: Type.Number({ description: 'Epoch ms: entries that started at or after it' }) }, { additionalProperties: false }),
+        response: { 200: TraceSchema },
+      },
+    },
+    async (req) => {
+      const { since } = req.query;
+      return { writes: trace.writes.filter((w) => w.start >= since), broadcasts: trace.broadcasts.filter((b) => b.start >= since) };
     },
   );
 }

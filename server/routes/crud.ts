@@ -49,7 +49,7 @@ export interface CrudSpec<C extends CrudCollection, I extends TSchema, O extends
   /** Methods this factory should not register because the caller writes its own. */
   readonly skip?: readonly ('create' | 'update' | 'delete')[];
   /** Builds the stored document from the input on the draft; throws AppError on bad input. */
-  build(input: Static<I>, draft: Data, ctx: { id: string; now: string; existing: Doc<C> | undefined }): Doc<C>;
+  build(input: Static<I>, draft: Data, ctx: { id: string; now: string; existing: Doc<C> | undefined; req: FastifyRequest }): Doc<C>;
   /** Throws AppError when the document is still referenced. */
   checkDelete(draft: Data, id: string): void;
   /** The response form of a stored document. */
@@ -79,7 +79,7 @@ export async function createDoc<C extends CrudCollection, I extends TSchema, O e
     assertAllowed(req, draft, permissionFor(spec, 'create'), spec.zoneOf(input));
     const id = requested ?? newId(spec.idPrefix);
     if (list(draft, spec.collection).some((d) => d.id === id)) throw new AppError('ID_TAKEN', id);
-    let built = spec.build(input, draft, { id, now: new Date().toISOString(), existing: undefined });
+    let built = spec.build(input, draft, { id, now: new Date().toISOString(), existing: undefined, req });
     if (extra) built = extra(built, draft);
     list(draft, spec.collection).push(built);
     recordAudit(draft, { actor: actorOf(req), action: `${spec.entity}.create`, entity: spec.entity, entityId: id, zoneId: spec.zoneOf(built), after: built });
@@ -149,7 +149,7 @@ export function registerCrud<C extends CrudCollection, I extends TSchema, O exte
           // The caller must act where the document is now and where it is going.
           assertAllowed(req, draft, permissionFor(spec, 'update'), spec.zoneOf(existing));
           assertAllowed(req, draft, permissionFor(spec, 'update'), spec.zoneOf(body));
-          const built = spec.build(body, draft, { id, now: new Date().toISOString(), existing });
+          const built = spec.build(body, draft, { id, now: new Date().toISOString(), existing, req });
           docs[i] = built;
           recordAudit(draft, { actor: actorOf(req), action: `${spec.entity}.update`, entity: spec.entity, entityId: id, zoneId: spec.zoneOf(built), before: existing, after: built });
           return [existing, built] as const;

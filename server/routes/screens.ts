@@ -1,13 +1,13 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ManifestSchema, ScreenInputSchema, ScreenSchema, type Screen } from '../../content/index.js';
+import { ManifestSchema, ScreenInputSchema, ScreenSchema, isCityLevel, resolveRegions, type Screen } from '../../content/index.js';
 import { AppError } from '../errors.js';
-import { actorOf, assertAllowed } from '../plugins/auth.js';
+import { actorOf, assertAllowed, principalOf } from '../plugins/auth.js';
 import { recordAudit } from '../services/audit.js';
 import { hashToken } from '../services/realtime.js';
 import { newDeviceToken } from '../services/pairing.js';
-import type { StoredScreen } from '../services/store.js';
+import type { Data, StoredScreen } from '../services/store.js';
 import { checkDayparts, checkRef } from './checks.js';
 import { IdParams, createDoc, errorResponses, registerCrud, type CrudSpec } from './crud.js';
 
@@ -16,6 +16,14 @@ const CreatedScreenSchema = Type.Object({
   screen: ScreenSchema,
   deviceToken: Type.String({ description: 'Shown once; the server keeps only its hash' }),
 });
+
+/** The locked regions a screen on `layoutId` shows (its own and those inherited from a base). */
+function lockedRegionsOf(draft: Data, layoutId: string | null) {
+  const layout = layoutId ? draft.layouts.find((l) => l.id === layoutId) : undefined;
+  if (!layout) return [];
+  const base = layout.baseLayoutId ? draft.layouts.find((l) => l.id === layout.baseLayoutId) : undefined;
+  return resolveRegions(layout, base).filter((r) => r.locked);
+}
 
 /** Screens: LED walls with their size, pitch, viewing distance, opening hours and layout. */
 export default async function screenRoutes(appIn: FastifyInstance): Promise<void> {
@@ -34,9 +42,15 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
     output: ScreenSchema,
     filters: ['zoneId', 'layoutId'],
     skip: ['create'],
-    build(input, draft, { id, now, existing }) {
+    build(input, draft, { id, now, existing, req }) {
       checkRef(draft, 'zones', input.zoneId);
       checkRef(draft, 'layouts', input.layoutId);
+      // A lower tier may give its screen another layout, but not one that drops the city's locked regions.
+      if (existing && existing.layoutId !== input.layoutId && !isCityLevel(principalOf(req).user, new Map(draft.zones.map((z) => [z.id, z])))) {
+        const next = new Set(lockedRegionsOf(draft, input.layoutId).map((r) => `${r.id}@${r.playlistId ?? ''}`));
+        const dropped = lockedRegionsOf(draft, existing.layoutId).filter((r) => !next.has(`${r.id}@${r.playlistId ?? ''}`));
+        if (dropped.length > 0) throw new AppError('REGION_LOCKED', `the new layout drops the locked region(s) ${dropped.map((r) => r.id).join(', ')}`);
+      }
       checkDayparts(input.openingHours);
       return { ...input, id, tokenHash: existing?.tokenHash ?? '', createdAt: existing?.createdAt ?? now, updatedAt: now };
     },

@@ -108,6 +108,8 @@ export default async function userRoutes(appIn: FastifyInstance): Promise<void> 
         u.passwordHash = passwordHash;
         u.passwordChangedAt = u.updatedAt = new Date().toISOString();
         draft.sessions = draft.sessions.filter((s) => s.userId !== u.id);
+        // A reset is how an admin recovers a compromised account: its API tokens end too.
+        for (const tok of draft.apiTokens) if (tok.userId === u.id && tok.revokedAt === null) tok.revokedAt = u.updatedAt;
         recordAudit(draft, { actor: actorOf(req), action: 'user.password-reset', entity: 'user', entityId: u.id, zoneId: u.zoneId });
       });
       return reply.status(204).send(null);

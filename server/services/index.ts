@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { createAlerts, type AlertRuntime } from './alerts.js';
 import { createAudit, type AuditService } from './audit-log.js';
 import { createManifests, type ManifestService } from './manifests.js';
 import { createMedia, type MediaService } from './media.js';
 import { createPairing, type PairingService } from './pairing.js';
-import { createRealtime, type RealtimeService } from './realtime.js';
+import { createRealtime, emitScreenStatus, type RealtimeService } from './realtime.js';
+import { createScheduler, housekeepingJobs, type AlertRetrier, type Scheduler } from './scheduler.js';
 import { createStore, type Store } from './store.js';
 
 declare module 'fastify' {
@@ -17,6 +19,8 @@ declare module 'fastify' {
     realtime: RealtimeService;
     audit: AuditService;
     pairing: PairingService;
+    alerts: AlertRuntime;
+    scheduler: Scheduler;
   }
 }
 
@@ -54,14 +58,27 @@ export const pairingPlugin = fp(
   { name: 'pairing', dependencies: ['store'] },
 );
 
+/**
+ * Urgent alerts. Registered before realtime, whose socket handlers use it; it reaches realtime's
+ * io only when it emits, by then decorated. Its batch of acknowledgements is written on close.
+ */
+export const alertsPlugin = fp(
+  async (app: FastifyInstance) => {
+    const alerts = createAlerts({ store: app.store, media: app.media, io: () => app.realtime.io, log: app.log });
+    app.decorate('alerts', alerts);
+    app.addHook('onClose', async () => alerts.close());
+  },
+  { name: 'alerts', dependencies: ['store', 'media'] },
+);
+
 /** Socket.IO on the app's own HTTP server. */
 export const realtimePlugin = fp(
   async (app: FastifyInstance) => {
-    const realtime = createRealtime({ server: app.server, store: app.store, manifests: app.manifests, auth: app.auth, pairing: app.pairing, log: app.log });
+    const realtime = createRealtime({ server: app.server, store: app.store, manifests: app.manifests, auth: app.auth, pairing: app.pairing, alerts: app.alerts, log: app.log });
     app.decorate('realtime', realtime);
     app.addHook('preClose', async () => realtime.close());
   },
-  { name: 'realtime', dependencies: ['manifests', 'zonecast-auth', 'pairing'] },
+  { name: 'realtime', dependencies: ['manifests', 'zonecast-auth', 'pairing', 'alerts'] },
 );
 
 /**
@@ -75,4 +92,30 @@ export const auditPlugin = fp(
     app.addHook('onClose', async () => audit.close());
   },
   { name: 'audit', dependencies: ['config', 'store'] },
+);
+
+/**
+ * The housekeeping jobs on the city's clock. Started once the app is ready when ZONECAST_JOBS
+ * is on (runNow works either way), and stopped, waiting for a running job, before the store closes.
+ */
+export const schedulerPlugin = fp(
+  async (app: FastifyInstance) => {
+    const scheduler = createScheduler({
+      timeZone: app.config.timeZone,
+      log: app.log,
+      jobs: housekeepingJobs({
+        store: app.store,
+        audit: app.audit,
+        offlineAfterS: app.config.offlineAfterS,
+        announceOffline: (screenId, zoneId) => emitScreenStatus(app.realtime.io, app.store, screenId, zoneId, false),
+        // The alert service is optional here: looked up on each run, not declared as a dependency.
+        alerts: () => (app.hasDecorator('alerts') ? (app as unknown as { alerts: AlertRetrier }).alerts : null),
+        log: app.log,
+      }),
+    });
+    app.decorate('scheduler', scheduler);
+    if (app.config.jobs) app.addHook('onReady', async () => scheduler.start());
+    app.addHook('preClose', async () => scheduler.stop());
+  },
+  { name: 'scheduler', dependencies: ['config', 'store', 'audit', 'realtime'] },
 );

@@ -5,20 +5,22 @@ import {
   MANIFEST_SCHEMA_VERSION,
   ancestry,
   canonicalJson,
-  instant,
-  intersectWindows,
+  considerPlaylist,
+  contentPool,
+  explainScreen,
   isWithin,
   mediaHashesOf,
-  type Candidate,
+  resolveRegions,
   type ContentItem,
+  type ContentPool,
+  type Explain,
+  type ExplainRegionInput,
+  type Layout,
   type Manifest,
   type ManifestAsset,
   type ManifestBody,
   type ManifestRegion,
-  type Playlist,
-  type RuleScope,
-  type Schedule,
-  type Window,
+  type ResolvedRegion,
   type Zone,
 } from '../../content/index.js';
 import type { MediaService } from './media.js';
@@ -38,6 +40,12 @@ export interface ManifestService {
   resolve(screenId: string, now?: number): Promise<Manifest>;
   /** Resolvers for many screens over one snapshot, sharing the work of screens alike. */
   resolveMany(screenIds: readonly string[], now?: number): { screenId: string; manifest: () => Promise<Manifest> }[];
+  /**
+   * What the screen shows at `at` and why each considered item is in or out. The manifest is
+   * resolved at `at`, or at `now` for a future instant: the screen keeps the manifest it holds
+   * until data changes, since nothing is pushed on a time boundary.
+   */
+  explain(screenId: string, at: number, now?: number): Promise<Explain>;
   /** Screens whose manifest a change may alter; a superset, narrowed later by hash. */
   affectedScreens(change: Change): string[];
 }
@@ -45,27 +53,6 @@ export interface ManifestService {
 /** SHA-256 of the canonical JSON of a manifest body: its version. */
 export function manifestVersion(body: ManifestBody): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
-function scopeHolds(scope: RuleScope, itemZoneId: string, screenZoneId: string, zones: ReadonlyMap<string, Zone>): boolean {
-  switch (scope) {
-    case 'self':
-      return itemZoneId === screenZoneId;
-    case 'ancestors':
-      return isWithin(screenZoneId, itemZoneId, zones);
-    case 'subtree':
-      return isWithin(itemZoneId, screenZoneId, zones);
-    case 'lineage':
-      return isWithin(screenZoneId, itemZoneId, zones) || isWithin(itemZoneId, screenZoneId, zones);
-  }
-}
-
-function windowOf(item: ContentItem, schedule: Schedule | undefined): Window {
-  const w = (a: string | null, b: string | null): Window => ({ from: a ? instant(a) : null, to: b ? instant(b) : null });
-  const parts = [w(item.validFrom, item.validTo)];
-  if (item.kind === 'notice') parts.push(w(item.publicityStart, item.publicityEnd));
-  if (schedule) parts.push(w(schedule.validFrom, schedule.validTo));
-  return intersectWindows(...parts);
 }
 
 /** What every screen of one zone with one layout shares: the layout with its candidates, items and assets. */
@@ -100,50 +87,17 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
    * candidates, items and assets, so a city-wide change resolves each (zone, layout) once.
    */
   function resolverFor(data: Readonly<Data>, now: number) {
-    const zones = new Map(data.zones.map((z) => [z.id, z]));
-    const schedules = new Map(data.schedules.map((s) => [s.id, s]));
     // Screens show only the approved version of each item; drafts and pending edits never reach them.
-    const shown = data.content.flatMap((c) => (c.published ? [c.published] : []));
-    const contentById = new Map(shown.map((c) => [c.id, c]));
+    const pool: ContentPool = contentPool(data);
     const screens = new Map(data.screens.map((s) => [s.id, s]));
     const layouts = new Map(data.layouts.map((l) => [l.id, l]));
     const playlists = new Map(data.playlists.map((p) => [p.id, p]));
-    const newestFirst = [...shown].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1));
     const shared = new Map<string, Promise<SharedPart>>();
 
-    function candidatesFor(playlist: Playlist, zoneId: string) {
-      const picks: { item: ContentItem; scheduleId: string | null; durationS?: number; weight?: number }[] = [];
-      if (playlist.mode === 'fixed') {
-        for (const e of playlist.entries) {
-          const item = contentById.get(e.contentId);
-          if (item) picks.push({ item, scheduleId: e.scheduleId ?? playlist.scheduleId, durationS: e.durationS, weight: e.weight });
-        }
-      } else if (playlist.rule) {
-        const rule = playlist.rule;
-        for (const c of newestFirst) {
-          if ((rule.kinds as readonly string[]).includes(c.kind) && scopeHolds(rule.scope, c.zoneId, zoneId, zones)) picks.push({ item: c, scheduleId: playlist.scheduleId });
-        }
-      }
-      const out: { candidate: Candidate; item: ContentItem }[] = [];
-      for (const p of picks) {
-        const schedule = p.scheduleId ? schedules.get(p.scheduleId) : undefined;
-        const win = windowOf(p.item, schedule);
-        if (win.to !== null && (win.to <= now || (win.from !== null && win.from >= win.to))) continue;
-        out.push({
-          item: p.item,
-          candidate: {
-            itemId: p.item.id,
-            from: win.from,
-            to: win.to,
-            dayparts: schedule?.dayparts ?? [],
-            priority: schedule?.priority ?? 0,
-            weight: p.weight ?? schedule?.weight ?? 1,
-            durationMs: Math.round((p.durationS ?? p.item.durationS ?? playlist.defaultDurationS) * 1000),
-          },
-        });
-        if (playlist.mode === 'rule' && playlist.rule && out.length >= playlist.rule.limit) break;
-      }
-      return out;
+    /** The regions a layout shows: its base's locked regions, then its own. */
+    function regionsOf(layout: Layout | undefined): ResolvedRegion[] {
+      if (!layout) return [];
+      return resolveRegions(layout, layout.baseLayoutId ? layouts.get(layout.baseLayoutId) : undefined);
     }
 
     async function buildShared(layoutId: string | null, zoneId: string): Promise<SharedPart> {
@@ -151,10 +105,11 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
       const items: Record<string, ContentItem> = {};
       const assets = new Map<string, ManifestAsset>();
       const regions: ManifestRegion[] = [];
-      for (const region of layout?.regions ?? []) {
+      for (const region of regionsOf(layout)) {
         const playlist = region.playlistId ? playlists.get(region.playlistId) : undefined;
-        const found = playlist ? candidatesFor(playlist, zoneId) : [];
-        for (const { item } of found) {
+        const found = playlist ? considerPlaylist(playlist, zoneId, pool, now) : [];
+        for (const { item, candidate } of found) {
+          if (!candidate) continue;
           items[item.id] = item;
           for (const hash of mediaHashesOf(item)) {
             const asset = await media.assetFor(hash, region.width, region.height);
@@ -169,7 +124,7 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
           width: region.width,
           height: region.height,
           widget: region.widget ?? null,
-          candidates: found.map((f) => f.candidate),
+          candidates: found.flatMap((f) => (f.candidate ? [f.candidate] : [])),
         });
       }
       const manifestLayout = layout ? { id: layout.id, width: layout.width, height: layout.height, background: layout.background, regions } : null;
@@ -182,7 +137,7 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
       };
     }
 
-    return async function resolveOne(screenId: string): Promise<Manifest> {
+    async function resolveOne(screenId: string): Promise<Manifest> {
       const screen = screens.get(screenId);
       if (!screen) throw new Error(`no screen ${screenId}`);
       const key = `${screen.layoutId ?? ''}\u0000${screen.zoneId}`;
@@ -208,13 +163,37 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
       };
       const version = createHash('sha256').update(bodyJson(sp, own)).digest('hex');
       return { ...own, layout: sp.layout, items: sp.items, assets: sp.assets, version, generatedAt: now, horizonUntil: now + MANIFEST_HORIZON_MS };
-    };
+    }
+
+    /** Every item each region of the screen considers, with the ones the manifest leaves out, over the same snapshot and instant. */
+    function considered(screenId: string): ExplainRegionInput[] {
+      const screen = screens.get(screenId);
+      if (!screen) throw new Error(`no screen ${screenId}`);
+      return regionsOf(screen.layoutId ? layouts.get(screen.layoutId) : undefined).map((region) => {
+        const playlist = region.playlistId ? playlists.get(region.playlistId) : undefined;
+        return {
+          regionId: region.id,
+          locked: region.locked,
+          inherited: region.inherited,
+          playlistId: region.playlistId,
+          considered: playlist ? considerPlaylist(playlist, screen.zoneId, pool, now, { all: true }) : [],
+        };
+      });
+    }
+
+    return { resolveOne, considered };
   }
 
-  const resolve = (screenId: string, now = Date.now()): Promise<Manifest> => resolverFor(store.read(), now)(screenId);
+  const resolve = (screenId: string, now = Date.now()): Promise<Manifest> => resolverFor(store.read(), now).resolveOne(screenId);
   const resolveMany = (screenIds: readonly string[], now = Date.now()) => {
-    const one = resolverFor(store.read(), now);
-    return screenIds.map((id) => ({ screenId: id, manifest: () => one(id) }));
+    const { resolveOne } = resolverFor(store.read(), now);
+    return screenIds.map((id) => ({ screenId: id, manifest: () => resolveOne(id) }));
+  };
+  const explain = async (screenId: string, at: number, now = Date.now()): Promise<Explain> => {
+    // One snapshot for both, so the reasons describe exactly the manifest they sit beside.
+    const resolver = resolverFor(store.read(), Math.min(at, now));
+    const manifest = await resolver.resolveOne(screenId);
+    return explainScreen(manifest, resolver.considered(screenId), at);
   };
 
   function screensWhere(pred: (s: StoredScreen) => boolean): string[] {
@@ -224,8 +203,15 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
       .map((s) => s.id);
   }
 
+  /** Layouts derived from any of `ids`, with `ids` themselves: a base's locked regions show on its derived layouts. */
+  function withDerived(data: Readonly<Data>, ids: Set<string>): Set<string> {
+    const out = new Set(ids);
+    for (const l of data.layouts) if (l.baseLayoutId && ids.has(l.baseLayoutId)) out.add(l.id);
+    return out;
+  }
+
   function layoutsUsingPlaylists(data: Readonly<Data>, playlistIds: Set<string>): Set<string> {
-    return new Set(data.layouts.filter((l) => l.regions.some((r) => r.playlistId && playlistIds.has(r.playlistId))).map((l) => l.id));
+    return withDerived(data, new Set(data.layouts.filter((l) => l.regions.some((r) => r.playlistId && playlistIds.has(r.playlistId))).map((l) => l.id)));
   }
 
   function affectedScreens(change: Change): string[] {
@@ -258,8 +244,10 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
             (s.layoutId !== null && fixedLayouts.has(s.layoutId)),
         );
       }
-      case 'layout':
-        return screensWhere((s) => s.layoutId === change.id);
+      case 'layout': {
+        const layouts = withDerived(data, new Set([change.id]));
+        return screensWhere((s) => s.layoutId !== null && layouts.has(s.layoutId));
+      }
       case 'playlist': {
         const layouts = layoutsUsingPlaylists(data, new Set([change.id]));
         return screensWhere((s) => s.layoutId !== null && layouts.has(s.layoutId));
@@ -274,5 +262,5 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
     }
   }
 
-  return { resolve, resolveMany, affectedScreens };
+  return { resolve, resolveMany, explain, affectedScreens };
 }

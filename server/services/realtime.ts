@@ -18,6 +18,7 @@ import {
   type SocketData,
 } from '../../content/index.js';
 import { AppError } from '../errors.js';
+import { boardDenial, type AlertRuntime } from './alerts.js';
 import type { AuthService } from './auth.js';
 import type { Change, ManifestService } from './manifests.js';
 import { hashSecret, type PairingOpen, type PairingService } from './pairing.js';
@@ -42,6 +43,15 @@ export interface RealtimeService {
 
 /** SHA-256 of a device token, as the store keeps it. */
 export const hashToken = hashSecret;
+
+/** Tells staff watching a screen's zone, or any zone above it, that the screen came online or went offline. */
+export function emitScreenStatus(io: IoServer, store: Store, screenId: string, zoneId: string, online: boolean): void {
+  const targets = ancestry(zoneId, new Map(store.read().zones.map((z) => [z.id, z]))).map((z) => rooms.staffZone(z.id));
+  if (targets.length > 0) io.to(targets).emit('screen:status', { screenId, zoneId, online, at: Date.now() });
+}
+
+/** A screen's "last seen" is written at most this often: the offline sweep needs it only coarsely. */
+export const SEEN_WRITE_EVERY_MS = 30_000;
 
 type Logger = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void };
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -86,8 +96,8 @@ function viewportOf(v: unknown): { width: number; height: number } | null {
  * (pairing secret) and staff (session cookie). Each event names the kind that may send it
  * (EVENT_SENDERS in content/), and a guard in front of every handler enforces it.
  */
-export function createRealtime(deps: { server: HttpServer; store: Store; manifests: ManifestService; auth: AuthService; pairing: PairingService; log: Logger }): RealtimeService {
-  const { store, manifests, auth, pairing, log } = deps;
+export function createRealtime(deps: { server: HttpServer; store: Store; manifests: ManifestService; auth: AuthService; pairing: PairingService; alerts: AlertRuntime; log: Logger }): RealtimeService {
+  const { store, manifests, auth, pairing, alerts, log } = deps;
   const io: IoServer = new Server(deps.server, { path: SOCKET_PATH, serveClient: false, pingInterval: 20_000, pingTimeout: 20_000 });
   // What each screen was last handed, by this process. Losing it (a restart) only costs a
   // redundant push; it never hides one, because an unknown screen is always pushed to.
@@ -152,9 +162,7 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
   }
 
   async function screenStatus(screenId: string, zoneId: string, online: boolean): Promise<void> {
-    const status = { screenId, zoneId, online, at: Date.now() };
-    const targets = ancestry(zoneId, zonesNow()).map((z) => rooms.staffZone(z.id));
-    if (targets.length > 0) io.to(targets).emit('screen:status', status);
+    emitScreenStatus(io, store, screenId, zoneId, online);
   }
 
   io.on('connection', async (socket) => {
@@ -198,13 +206,67 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
       const online = [...new Set(sockets.flatMap((s) => (s.data.kind === 'screen' ? [s.data.screenId] : [])))];
       ack({ ok: true, data: { online } });
     });
+    socket.on('alerts:watch', async (req, ack) => {
+      if (typeof ack !== 'function') return;
+      const data = store.read();
+      const alertId = typeof req?.alertId === 'string' ? req.alertId : '';
+      const why = boardDenial(
+        data.users.find((u) => u.id === userId),
+        data.alerts.find((a) => a.id === alertId),
+        data,
+      );
+      if (why) return ack(fail(why));
+      await socket.join(rooms.alert(alertId));
+      ack({ ok: true, data: { deliveries: alerts.deliveries(alertId) } });
+    });
+  }
+
+  // When this process last wrote each screen's "last seen": a write-throttle only. Losing it
+  // (a restart) costs one extra write.
+  const seenWritten = new Map<string, number>();
+
+  /**
+   * Records that a screen was heard from, at most once per SEEN_WRITE_EVERY_MS, but at once when
+   * the sweep had marked it offline; answers whether it had been.
+   */
+  async function noteSeen(screenId: string): Promise<boolean> {
+    const now = Date.now();
+    const stored = store.read().seen.find((s) => s.screenId === screenId);
+    if (stored && stored.offlineSince === null && now - (seenWritten.get(screenId) ?? 0) < SEEN_WRITE_EVERY_MS) return false;
+    seenWritten.set(screenId, now);
+    return store.write((draft) => {
+      if (!draft.screens.some((s) => s.id === screenId)) return false;
+      const at = new Date(now).toISOString();
+      const seen = draft.seen.find((s) => s.screenId === screenId);
+      if (!seen) {
+        draft.seen.push({ screenId, lastSeenAt: at, offlineSince: null });
+        return false;
+      }
+      const wasOffline = seen.offlineSince !== null;
+      if (at > seen.lastSeenAt) seen.lastSeenAt = at;
+      seen.offlineSince = null;
+      return wasOffline;
+    });
   }
 
   async function onScreen(socket: IoSocket, screenId: string, zoneIds: string[]): Promise<void> {
+    // First, so that an alert pushed while this connection settles can be acknowledged.
+    socket.on('alert:ack', (ack, reply) => {
+      if (typeof reply !== 'function') return;
+      alerts.recordAck(screenId, ack).then(
+        () => reply({ ok: true, data: null }),
+        (err: unknown) => {
+          if (!(err instanceof AppError)) log.error({ err, screenId }, 'alert ack failed');
+          reply(fail(err instanceof AppError ? err.code : 'INTERNAL'));
+        },
+      );
+    });
     await socket.join([rooms.screen(screenId), ...zoneIds.map(rooms.zone)]);
     // zoneIds runs from the screen's own zone up to the city.
     const zoneId = zoneIds[0] ?? '';
     void screenStatus(screenId, zoneId, true);
+    // Connecting announced it online already.
+    void noteSeen(screenId).catch((err: unknown) => log.warn({ err, screenId }, 'last-seen write failed'));
     socket.on('disconnect', async () => {
       // Another connection of the same screen (a quick reconnect) keeps it online.
       const still = await io.in(rooms.screen(screenId)).fetchSockets();
@@ -218,10 +280,22 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
     } catch (err) {
       log.error({ err, screenId }, 'welcome failed');
     }
+    // Every active alert at once (each counts as an attempt), and the all clears it may have missed.
+    try {
+      const due = alerts.onConnect(screenId);
+      for (const show of due.show) socket.emit('alert:show', show);
+      for (const alertId of due.clear) socket.emit('alert:clear', { alertId });
+    } catch (err) {
+      log.error({ err, screenId }, 'alert send on connect failed');
+    }
 
     socket.on('screen:heartbeat', (beat, ack) => {
       if (typeof ack !== 'function') return;
       ack({ ok: true, data: { serverTime: Date.now() } });
+      // Back from a silence the sweep marked offline: staff saw it go, so they see it return.
+      void noteSeen(screenId)
+        .then((wasOffline) => (wasOffline ? screenStatus(screenId, zoneId, true) : undefined))
+        .catch((err: unknown) => log.warn({ err, screenId }, 'last-seen write failed'));
     });
 
     socket.on('screen:report', (report, ack) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Low } from 'lowdb';
-import type { AuditEntry, ContentRecord, Layout, Media, Playlist, Schedule, Screen, User, Zone } from '../../content/index.js';
+import type { Alert, AuditEntry, ContentRecord, Delivery, Layout, Media, Playlist, Schedule, Screen, User, Zone } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { DurableJsonFile } from './durable-file.js';
 
@@ -50,6 +50,24 @@ export interface AuditState {
   outbox: AuditEntry[];
 }
 
+/** An API token for machine clients (a CAP feed): it acts as its user; only its hash is kept. */
+export interface StoredApiToken {
+  id: string;
+  name: string;
+  userId: string;
+  tokenHash: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** When a screen was last heard from, written coarsely, for the offline sweep. */
+export interface ScreenSeen {
+  screenId: string;
+  lastSeenAt: string;
+  offlineSince: string | null;
+}
+
 export const STORE_SCHEMA = 2;
 
 /** The whole embedded document. */
@@ -67,6 +85,10 @@ export interface Data {
   loginCounters: LoginCounter[];
   pairings: StoredPairing[];
   audit: AuditState;
+  alerts: Alert[];
+  deliveries: Delivery[];
+  apiTokens: StoredApiToken[];
+  seen: ScreenSeen[];
 }
 
 /** The collections of documents with ids that the API edits. */
@@ -87,6 +109,10 @@ export function emptyData(now = new Date()): Data {
     loginCounters: [],
     pairings: [],
     audit: { head: null, outbox: [] },
+    alerts: [],
+    deliveries: [],
+    apiTokens: [],
+    seen: [],
   };
 }
 
@@ -131,6 +157,30 @@ export function migrate(data: Data): Data {
   };
 }
 
+/**
+ * A draft of `base` whose top-level collections are deep-copied only when a mutation first
+ * touches them, so that recording one acknowledgement does not copy every screen and content
+ * item. `materialize` gives the next document: touched collections replaced, the others shared
+ * with `base` (committed documents are never mutated, so sharing is safe).
+ */
+function copyOnAccess(base: Data): { draft: Data; materialize(): Data } {
+  const copies = new Map<keyof Data, unknown>();
+  const draft = {} as Data;
+  for (const key of Object.keys(base) as (keyof Data)[]) {
+    Object.defineProperty(draft, key, {
+      enumerable: true,
+      get() {
+        if (!copies.has(key)) copies.set(key, structuredClone(base[key]));
+        return copies.get(key);
+      },
+      set(value: unknown) {
+        copies.set(key, value);
+      },
+    });
+  }
+  return { draft, materialize: () => ({ ...base, ...(Object.fromEntries(copies) as Partial<Data>) }) };
+}
+
 interface Pending {
   mutate: (draft: Data) => unknown;
   resolve: (value: unknown) => void;
@@ -161,9 +211,9 @@ export async function createStore(dataDir: string): Promise<Store> {
         // others are never run twice: handlers make ids and timestamps inside the mutation and
         // answer with what it returned, so a replay would store something else than was answered.
         try {
-          const next = structuredClone(draft);
-          const result = p.mutate(next);
-          draft = next;
+          const next = copyOnAccess(draft);
+          const result = p.mutate(next.draft);
+          draft = next.materialize();
           done.push({ p, result });
         } catch (err) {
           p.reject(err);

@@ -50,7 +50,8 @@ export interface TestApp {
 export async function buildTestApp(opts: { demo?: boolean; env?: Record<string, string>; dataDir?: string } = {}): Promise<TestApp> {
   // Given a data dir, the app reopens an earlier test app's store, as a restarted server would.
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'zonecast-test-')));
-  const config = loadConfig({ DATA_DIR: dataDir, ZONECAST_DEMO: 'false', ...opts.env });
+  // Housekeeping jobs run only in the tests that test them (they call runNow or turn them on).
+  const config = loadConfig({ DATA_DIR: dataDir, ZONECAST_DEMO: 'false', ZONECAST_JOBS: 'false', ...opts.env });
   const app = await buildApp({ config });
   await app.ready();
   const demo = opts.demo ? ((await seedDemo({ store: app.store, media: app.media, dataDir })) ?? []) : [];

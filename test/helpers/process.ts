@@ -28,7 +28,7 @@ export interface ServerProcess {
 export function startServer(opts: { dataDir: string; env?: Record<string, string>; readyMs?: number }): Promise<ServerProcess> {
   const child = spawn(process.execPath, tsxArgs('server/main.ts'), {
     cwd: repoRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: opts.dataDir, ZONECAST_DEMO: 'false', LOG_LEVEL: 'warn', ...opts.env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: opts.dataDir, ZONECAST_DEMO: 'false', ZONECAST_JOBS: 'false', LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -13,6 +13,7 @@ import {
   type ServerToClientEvents,
   type Zone,
 } from '../../content/index.js';
+import { hashApiToken } from '../../server/plugins/auth.js';
 import { hashToken } from '../../server/services/realtime.js';
 import { TEST_PASSWORD, buildTestApp, type TestApp, type TestUser } from '../helpers/app.js';
 
@@ -29,7 +30,9 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 interface Req {
   readonly method: Method;
   readonly url: string;
-  readonly payload?: object;
+  readonly payload?: object | string;
+  /** Headers besides the credential, e.g. the content type of an XML body. */
+  readonly headers?: Record<string, string>;
   /** Call as this account instead of the caller's own (a fresh one of the same role). */
   readonly as?: TestUser;
   readonly multipart?: Buffer;
@@ -137,6 +140,27 @@ async function schedule(zoneId: string): Promise<string> {
 async function account(zoneId: string): Promise<TestUser> {
   return t.addUser({ username: `user${next()}`, role: 'editor', zoneId });
 }
+/** An API token of a fresh editor bound to `zoneId`. */
+async function apiToken(zoneId: string): Promise<string> {
+  const owner = await account(zoneId);
+  const id = `tok${next()}`;
+  await insert((d) => void d.apiTokens.push({ id, name: 'CAP', userId: owner.user.id, tokenHash: hashApiToken(randomBytes(16).toString('hex')), createdAt: stamp, lastUsedAt: null, revokedAt: null }));
+  return id;
+}
+const alertInput = (zoneId: string) => ({ severity: 'moderate' as const, title: `预警${next()}`, text: '请注意防范', mediaHash: null, targetZoneIds: [zoneId], ttlMinutes: 60 });
+const SYSTEM = { kind: 'system' as const, userId: null, username: null };
+/** An active alert aimed at `zoneId`, sent by the system (as a CAP feed would). */
+async function alert(zoneId: string): Promise<string> {
+  return (await t.app.alerts.create(alertInput(zoneId), { actor: SYSTEM, source: 'composer', capRef: null })).id;
+}
+/** A CAP 1.2 Alert for the zone's division code, new each time. */
+function capAlert(zoneId: string): string {
+  const zone = ZONES.find((z) => z.id === zoneId);
+  if (!zone) throw new Error(zoneId);
+  return `<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>matrix-${next()}</identifier><sender>matrix</sender><sent>2026-07-12T08:30:00+08:00</sent>
+<status>Actual</status><msgType>Alert</msgType><scope>Public</scope><info><language>zh-CN</language><event>暴雨</event><urgency>Expected</urgency><severity>Severe</severity>
+<certainty>Likely</certainty><headline>暴雨橙色预警</headline><area><areaDesc>${zone.shortName}</areaDesc><geocode><valueName>GB/T 2260</valueName><value>${zone.divisionCode}</value></geocode></area></info></alert>`;
+}
 async function pairingCode(): Promise<string> {
   return (await t.app.pairing.open(randomBytes(24).toString('base64url'), null)).pairing.code;
 }
@@ -166,6 +190,12 @@ const ROUTES: Record<string, Entry> = {
     build: async (c) => ({ method: 'POST', url: `/api/users/${(await account(c.zoneId)).user.id}/password`, payload: { password: 'reset-to-this-one' } }),
   },
 
+  'GET /api/tokens': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/tokens' }) },
+  // Anyone makes tokens for themselves; a token acts as its account, so it needs no scope of its own.
+  'POST /api/tokens': { expect: unscoped(201, STAFF), build: async () => ({ method: 'POST', url: '/api/tokens', payload: { name: 'CAP 推送' } }) },
+  // Another account's token: only an admin who manages that account may revoke it (one's own: test/server/cap.test.ts).
+  'DELETE /api/tokens/:id': { expect: scoped(204, ADMIN), build: async (c) => ({ method: 'DELETE', url: `/api/tokens/${await apiToken(c.zoneId)}` }) },
+
   'GET /api/zones': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/zones' }) },
   'GET /api/zones/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/zones/${c.zoneId}` }) },
   'POST /api/zones': {
@@ -194,6 +224,7 @@ const ROUTES: Record<string, Entry> = {
   'POST /api/screens/:id/revoke': { expect: scoped(204, ADMIN), build: async (c) => ({ method: 'POST', url: `/api/screens/${await screen(c.zoneId)}/revoke` }) },
   'GET /api/screens/:id/manifest': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/manifest` }) },
   'GET /api/screens/:id/reports': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/reports` }) },
+  'GET /api/screens/:id/explain': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/explain` }) },
   'GET /api/pairings': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/pairings' }) },
   'POST /api/pairing/claim': {
     expect: scoped(201, ADMIN),
@@ -244,7 +275,37 @@ const ROUTES: Record<string, Entry> = {
   'GET /api/audit': { expect: unscoped(200, AUDITORS), build: async () => ({ method: 'GET', url: '/api/audit' }) },
   'GET /api/audit/verify': { expect: unscoped(200, AUDITORS), build: async () => ({ method: 'GET', url: '/api/audit/verify' }) },
 
+  // Urgent alerts need a city-level account: the town editor is refused by role (FORBIDDEN_ROLE),
+  // the Binzhou admin by scope for the other city's town (a city-level editor: alerts.test.ts).
+  'POST /api/alerts': { expect: scoped(201, ADMIN), build: async (c) => ({ method: 'POST', url: '/api/alerts', payload: alertInput(c.zoneId) }) },
+  'GET /api/alerts': { expect: unscoped(200, STAFF), build: async () => ({ method: 'GET', url: '/api/alerts' }) },
+  'GET /api/alerts/:id': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/alerts/${await alert(c.zoneId)}` }) },
+  'GET /api/alerts/:id/deliveries': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/alerts/${await alert(c.zoneId)}/deliveries` }) },
+  'POST /api/alerts/:id/amend': {
+    expect: scoped(200, ADMIN),
+    build: async (c) => ({ method: 'POST', url: `/api/alerts/${await alert(c.zoneId)}/amend`, payload: { ...alertInput(c.zoneId), severity: 'severe' } }),
+  },
+  // CAP ingest, as alert:send: city-level accounts only (a city-level editor's token: cap.test.ts).
+  'POST /api/cap': {
+    expect: scoped(201, ADMIN),
+    build: async (c) => ({ method: 'POST', url: '/api/cap', payload: capAlert(c.zoneId), headers: { 'content-type': 'application/cap+xml' } }),
+  },
+  'POST /api/alerts/:id/clear': { expect: scoped(200, ADMIN), build: async (c) => ({ method: 'POST', url: `/api/alerts/${await alert(c.zoneId)}/clear` }) },
+
   'POST /api/_bench/broadcast': { expect: unscoped(200, ADMIN), build: async (c) => ({ method: 'POST', url: '/api/_bench/broadcast', payload: { zoneId: c.zoneId, seq: 1, bytes: 10 } }) },
+  'POST /api/_bench/emit-ack': {
+    expect: unscoped(200, ADMIN),
+    build: async (c) => ({
+      method: 'POST',
+      url: '/api/_bench/emit-ack',
+      payload: {
+        zoneId: c.zoneId,
+        payload: { alertId: 'alr-bench', severity: 'extreme', presentation: 'takeover', title: '测试', text: '', image: null, issuedAt: 0, expiresAt: 1, revision: 1 },
+        timeoutMs: 1000,
+      },
+    }),
+  },
+  'GET /api/_bench/heap': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/_bench/heap' }) },
   'GET /': { expect: everyone(302), build: async () => ({ method: 'GET', url: '/' }) },
 };
 
@@ -289,44 +350,75 @@ describe('the authorization matrix', () => {
     for (const r of t.app.routeAuths.filter((x) => STATIC.test(x.url))) expect([undefined, 'public']).toContain(r.auth);
   });
 
-  for (const [key, entry] of Object.entries(ROUTES)) {
-    it(`${key}`, async () => {
-      const rows: { cell: string; status: number; expected: number; body: string }[] = [];
-      for (const caller of ['anon', ...STAFF] as Caller[]) {
-        for (const scope of ['own', 'other'] as Scope[]) {
-          const zoneId = targetZone(caller, scope);
-          const req = await entry.build({
-            zoneId,
-            caller,
-            fresh: () => t.addUser({ username: `fresh${next()}`, role: caller as Role, zoneId: CALLER_ZONE[caller as Role] }),
-          });
-          // A new session for every call, so that logging out or changing a password does not leak into the next one.
-          const as = req.as ?? (caller === 'anon' ? undefined : { cookie: await t.sessionCookie((callers.get(caller) as TestUser).user.id) });
-          const body = req.multipart ? multipartBody(req.multipart) : null;
-          const seqBefore = t.app.store.read().audit.head?.seq ?? 0;
-          const res = await t.app.inject({
-            method: req.method,
-            url: req.url,
-            payload: body?.payload ?? req.payload,
-            headers: { ...(body?.headers ?? {}), ...(as ? { cookie: as.cookie } : {}) },
-          });
-          // Every change that succeeds leaves an audit entry (a bench broadcast changes nothing).
-          if (req.method !== 'GET' && res.statusCode < 300 && key !== 'POST /api/_bench/broadcast') {
-            expect(t.app.store.read().audit.head?.seq ?? 0, `${key} by ${caller} left no audit entry`).toBeGreaterThan(seqBefore);
-          }
-          rows.push({ cell: `${caller}/${scope}`, status: res.statusCode, expected: entry.expect[caller][scope === 'own' ? 0 : 1], body: res.body.slice(0, 200) });
-          if (res.statusCode >= 400) {
-            const err = JSON.parse(res.body) as { code: string; message: { zh: string; en: string } };
-            expect(err.message.zh.length, `${caller}/${scope} ${res.body}`).toBeGreaterThan(0);
-            if (res.statusCode === 403) expect(['FORBIDDEN_ROLE', 'FORBIDDEN_SCOPE']).toContain(err.code);
-          }
-        }
+  for (const [key, entry] of Object.entries(ROUTES)) it(`${key}`, () => checkEntry(key, entry, 'session'));
+});
+
+/**
+ * Calls one matrix entry as every caller on both scopes and compares the statuses with the
+ * matrix; `via` says whether staff callers present their session cookie or an API token.
+ */
+async function checkEntry(key: string, entry: Entry, via: 'session' | 'token'): Promise<void> {
+  const rows: { cell: string; status: number; expected: number; body: string }[] = [];
+  for (const caller of ['anon', ...STAFF] as Caller[]) {
+    for (const scope of ['own', 'other'] as Scope[]) {
+      const zoneId = targetZone(caller, scope);
+      const req = await entry.build({
+        zoneId,
+        caller,
+        fresh: () => t.addUser({ username: `fresh${next()}`, role: caller as Role, zoneId: CALLER_ZONE[caller as Role] }),
+      });
+      const callerId = caller === 'anon' ? undefined : (callers.get(caller) as TestUser).user.id;
+      // A new session for every call, so that logging out or changing a password does not leak into the next one.
+      let credential: Record<string, string> = {};
+      if (req.as) credential = { cookie: req.as.cookie };
+      else if (callerId !== undefined && via === 'token') credential = { authorization: `Bearer ${await callerToken(callerId)}` };
+      else if (callerId !== undefined) credential = { cookie: await t.sessionCookie(callerId) };
+      const body = req.multipart ? multipartBody(req.multipart) : null;
+      const seqBefore = t.app.store.read().audit.head?.seq ?? 0;
+      const res = await t.app.inject({
+        method: req.method,
+        url: req.url,
+        payload: body?.payload ?? req.payload,
+        headers: { ...(req.headers ?? {}), ...(body?.headers ?? {}), ...credential },
+      });
+      // Every change that succeeds leaves an audit entry (the bench routes change nothing).
+      if (req.method !== 'GET' && res.statusCode < 300 && !key.includes(' /api/_bench/')) {
+        expect(t.app.store.read().audit.head?.seq ?? 0, `${key} by ${caller} left no audit entry`).toBeGreaterThan(seqBefore);
       }
-      const wrong = rows.filter((r) => r.status !== r.expected).map((r) => `${r.cell} got ${r.status}: ${r.body}`);
-      expect(
-        rows.map((r) => `${r.cell}: ${r.status}`),
-        wrong.join('\n'),
-      ).toEqual(rows.map((r) => `${r.cell}: ${r.expected}`));
+      rows.push({ cell: `${caller}/${scope}`, status: res.statusCode, expected: entry.expect[caller][scope === 'own' ? 0 : 1], body: res.body.slice(0, 200) });
+      if (res.statusCode >= 400) {
+        const err = JSON.parse(res.body) as { code: string; message: { zh: string; en: string } };
+        expect(err.message.zh.length, `${caller}/${scope} ${res.body}`).toBeGreaterThan(0);
+        if (res.statusCode === 403) expect(['FORBIDDEN_ROLE', 'FORBIDDEN_SCOPE']).toContain(err.code);
+      }
+    }
+  }
+  const wrong = rows.filter((r) => r.status !== r.expected).map((r) => `${r.cell} got ${r.status}: ${r.body}`);
+  expect(
+    rows.map((r) => `${r.cell}: ${r.status}`),
+    wrong.join('\n'),
+  ).toEqual(rows.map((r) => `${r.cell}: ${r.expected}`));
+}
+
+const tokens = new Map<string, string>();
+/** An API token of the account, made through the API with one of its sessions. */
+async function callerToken(userId: string): Promise<string> {
+  const known = tokens.get(userId);
+  if (known) return known;
+  const res = await t.app.inject({ method: 'POST', url: '/api/tokens', payload: { name: 'matrix' }, headers: { cookie: await t.sessionCookie(userId) } });
+  const { secret } = JSON.parse(res.body) as { secret: string };
+  tokens.set(userId, secret);
+  return secret;
+}
+
+describe('the authorization matrix with API tokens', () => {
+  // A token acts exactly as its account: the same rows of the matrix, called with Bearer tokens.
+  const SAMPLE = ['GET /api/users', 'PATCH /api/users/:id', 'POST /api/zones', 'POST /api/content', 'POST /api/content/:id/approve', 'GET /api/audit', 'POST /api/pairing/claim', 'DELETE /api/tokens/:id', 'POST /api/cap'];
+  for (const key of SAMPLE) {
+    it(`${key}`, async () => {
+      const entry = ROUTES[key];
+      if (!entry) throw new Error(`${key} is not in the matrix`);
+      await checkEntry(key, entry, 'token');
     });
   }
 });
@@ -346,6 +438,16 @@ const SOCKET_EXPECT: Record<keyof ClientToServerEvents, Record<Kind, readonly [o
     reviewer: ['ok', 'FORBIDDEN_SCOPE'],
     inspector: ['ok', 'FORBIDDEN_SCOPE'],
   },
+  // A screen acknowledges only alerts aimed at it: the other town's alert is NOT_FOUND for it.
+  'alert:ack': { ...socketOnly('screen'), screen: ['ok', 'NOT_FOUND'] },
+  'alerts:watch': {
+    screen: ['FORBIDDEN_ROLE', 'FORBIDDEN_ROLE'],
+    pairing: ['FORBIDDEN_ROLE', 'FORBIDDEN_ROLE'],
+    'city-admin': ['ok', 'FORBIDDEN_SCOPE'],
+    editor: ['ok', 'FORBIDDEN_SCOPE'],
+    reviewer: ['ok', 'FORBIDDEN_SCOPE'],
+    inspector: ['ok', 'FORBIDDEN_SCOPE'],
+  },
 };
 function socketOnly(kind: 'screen' | 'pairing'): Record<Kind, readonly [string, string]> {
   const all: Kind[] = ['screen', 'pairing', ...STAFF];
@@ -357,13 +459,18 @@ const EVENT_ARGS: Record<keyof ClientToServerEvents, (zoneId: string) => unknown
   'screen:report': () => [{ kind: 'assets-failed', manifestVersion: 'x', failures: [] }],
   'pairing:renew': () => [],
   'screens:watch': (zoneId) => [{ zoneId }],
+  'alert:ack': (zoneId) => [{ alertId: socketAlerts.get(zoneId) ?? 'none', revision: 1, stage: 'received', at: Date.now() }],
+  'alerts:watch': (zoneId) => [{ alertId: socketAlerts.get(zoneId) ?? 'none' }],
 };
+/** One alert per target zone of the socket matrix, made before it runs. */
+const socketAlerts = new Map<string, string>();
 
 describe('the socket authorization matrix', () => {
   let url = '';
   const sockets: Socket[] = [];
   beforeAll(async () => {
     url = await t.listen();
+    for (const zoneId of ['chengguan', 'beiji', 'xunyi-town']) socketAlerts.set(zoneId, await alert(zoneId));
   });
   afterAll(() => {
     for (const s of sockets) s.disconnect();

@@ -124,6 +124,29 @@ describe('createStore', () => {
     expect(ids(onDisk(dir))).toEqual(['kept', 'next']);
   });
 
+  it('copies only the collections a write touches, and a throwing write still leaves no trace in them', async () => {
+    const store = await openStore();
+    await store.write((d) => void d.schedules.push(entry('a')));
+    const before = store.read();
+    await store.write((d) => void d.sessions.push({ idHash: 'h', userId: 'u', createdAt: '', lastSeenAt: '', expiresAt: '', absoluteExpiresAt: '' }));
+    const after = store.read();
+    // Untouched collections are the very same objects; the touched one is new.
+    expect(after.schedules).toBe(before.schedules);
+    expect(after.content).toBe(before.content);
+    expect(after.sessions).not.toBe(before.sessions);
+    expect(before.sessions).toEqual([]);
+    await expect(
+      store.write((d) => {
+        d.schedules[0]!.name = 'changed';
+        d.sessions.length = 0;
+        throw new Error('halfway');
+      }),
+    ).rejects.toThrow('halfway');
+    expect(store.read().schedules[0]?.name).toBe('a');
+    expect(store.read().sessions).toHaveLength(1);
+    expect(onDisk(dir).schedules[0]?.name).toBe('a');
+  });
+
   it('reads back every committed write after reopening', async () => {
     const store = await openStore();
     for (const n of ['a', 'b', 'c']) await store.write((d) => d.schedules.push(entry(n)));
