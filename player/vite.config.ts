@@ -1,27 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
-
-/** The family name pagination depends on; Noto Sans SC is bundled under it so no system font can stand in. */
-export const FONT_FAMILY = 'ZoneCast Sans';
-
-/**
- * Renames @fontsource's "Noto Sans SC" faces to our own family and keeps only the woff2 sources,
- * which every supported browser (Chromium 109 and later) reads.
- */
-function ownFontFamily(): Plugin {
-  return {
-    name: 'zonecast-own-font-family',
-    enforce: 'pre',
-    transform(code, id) {
-      if (!/@fontsource[\\/]noto-sans-sc[\\/].*\.css$/.test(id)) return null;
-      return code
-        .replace(/font-family: 'Noto Sans SC';/g, `font-family: '${FONT_FAMILY}';`)
-        .replace(/, url\([^)]*\.woff\) format\('woff'\)/g, '')
-        .replace(/font-display: swap;/g, 'font-display: block;');
-    },
-  };
-}
+import { ownFontFamily } from './vite-fonts.js';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

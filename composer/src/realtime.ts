@@ -30,6 +30,14 @@ export function onScreenStatus(fn: (status: ScreenStatus) => void): () => void {
   return () => statusListeners.delete(fn);
 }
 
+/**
+ * The staff socket once startLive has opened it (null before), for a page that watches something
+ * of its own on it, such as an alert's delivery board, with its own listeners.
+ */
+export function staffSocket(): Socket<ServerToClientEvents, ClientToServerEvents> | null {
+  return socket;
+}
+
 async function watchAll(s: Socket<ServerToClientEvents, ClientToServerEvents>): Promise<void> {
   try {
     const answers = await Promise.all(live.roots.map((zoneId) => s.timeout(5000).emitWithAck('screens:watch', { zoneId })));

@@ -13,6 +13,7 @@ declare module 'vue-router' {
 /** The pages, in menu order. */
 export const pages = [
   { path: '/zones', name: 'zones', component: () => import('./pages/ZonesPage.vue'), meta: { permission: 'read', title: 'nav.zones' } },
+  { path: '/alerts', name: 'alerts', component: () => import('./pages/AlertsPage.vue'), meta: { permission: 'alert:send', title: 'nav.alerts' } },
   { path: '/review', name: 'review', component: () => import('./pages/ReviewPage.vue'), meta: { permission: 'content:review', title: 'nav.review' } },
   { path: '/pairing', name: 'pairing', component: () => import('./pages/PairingPage.vue'), meta: { permission: 'screen:pair', title: 'nav.pairing' } },
   { path: '/users', name: 'users', component: () => import('./pages/UsersPage.vue'), meta: { permission: 'user:admin', title: 'nav.users' } },
