@@ -306,6 +306,7 @@ const ROUTES: Record<string, Entry> = {
     }),
   },
   'GET /api/_bench/heap': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/_bench/heap' }) },
+  'GET /api/_bench/trace': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/_bench/trace?since=0' }) },
   'GET /': { expect: everyone(302), build: async () => ({ method: 'GET', url: '/' }) },
 };
 

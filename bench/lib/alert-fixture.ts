@@ -1,0 +1,77 @@
+import type { ContentRecord, Layout, Playlist, Screen, Zone } from '../../content/index.js';
+import { addReviewer, publish, type Api, type Staff } from './api.js';
+import type { FleetScreen } from './alert-protocol.js';
+import { mapLimit } from './async.js';
+
+/** One city with one town holding every screen; alerts go to the city, so they cover the town. */
+export interface AlertFixture {
+  readonly cityId: string;
+  readonly townId: string;
+  readonly screens: readonly FleetScreen[];
+}
+
+const BODY =
+  '根据《中华人民共和国政府信息公开条例》和市政府办公室关于推进基层政务公开标准化规范化工作的要求，现将有关事项公示如下。' +
+  '公示期间，如对公示内容有异议，请以书面形式向本单位反映，并提供必要的证明材料。联系地址：政务服务中心一楼综合窗口。';
+
+/**
+ * Creates the fixture through the public REST API as `admin`: the zones, a full-screen layout
+ * whose playlist shows the zones' notices (so that each screen has an ordinary manifest, held on
+ * the server as for a real screen), four published notices, and `players` screens. Screens are
+ * created `concurrency` at a time, so that the store group-commits them.
+ */
+export async function seedAlertFixture(admin: Api, players: number, opts: { concurrency: number; progress?: (done: number) => void }): Promise<AlertFixture> {
+  const city = await admin.post<Zone>('/api/zones', { tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
+  const town = await admin.post<Zone>('/api/zones', { tier: 'town', parentId: city.id, divisionCode: '610482100000', shortName: '北极镇' });
+  const staff: Staff = { admin, reviewer: await addReviewer(admin, city.id) };
+  const playlist = await admin.post<Playlist>('/api/playlists', {
+    name: '公示公告',
+    zoneId: city.id,
+    mode: 'rule',
+    entries: [],
+    rule: { kinds: ['notice'], scope: 'ancestors', limit: 50 },
+    defaultDurationS: 10,
+    scheduleId: null,
+  });
+  const layout = await admin.post<Layout>('/api/layouts', {
+    zoneId: city.id,
+    name: '全屏公告',
+    width: 1920,
+    height: 1080,
+    background: '#000000',
+    regions: [{ id: 'main', name: '公告区', x: 0, y: 0, width: 1920, height: 1080, playlistId: playlist.id }],
+  });
+  const now = Date.now();
+  for (const [i, zone] of [city, city, town, town].entries()) {
+    const item = await admin.post<ContentRecord>('/api/content', {
+      kind: 'notice',
+      zoneId: zone.id,
+      title: `${zone.shortName}公示公告 第${i + 1}号`,
+      validFrom: null,
+      validTo: null,
+      durationS: null,
+      body: BODY,
+      publicityStart: new Date(now - 86_400_000).toISOString(),
+      publicityEnd: new Date(now + 365 * 86_400_000).toISOString(),
+      contact: '029-34xxxxx',
+    });
+    await publish(staff, item.id);
+  }
+
+  let done = 0;
+  const screens = await mapLimit(Array.from({ length: players }, (_, i) => i), opts.concurrency, async (i) => {
+    const res = await admin.post<{ screen: Screen; deviceToken: string }>('/api/screens', {
+      zoneId: town.id,
+      name: `北极镇屏幕 ${String(i + 1).padStart(5, '0')}`,
+      width: 1920,
+      height: 1080,
+      pixelPitchMm: 2.5,
+      viewingDistanceM: 8,
+      openingHours: [],
+      layoutId: layout.id,
+    });
+    if (++done % 1000 === 0) opts.progress?.(done);
+    return { screenId: res.screen.id, token: res.deviceToken };
+  });
+  return { cityId: city.id, townId: town.id, screens };
+}
