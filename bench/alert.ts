@@ -26,7 +26,7 @@ import { startFleet, type Fleet } from './lib/alert-fleet.js';
 import type { FleetStats } from './lib/alert-protocol.js';
 import { breakdownTable, detailsTable, resultsTable, verdicts, type AlertRound, type BareRound, type SizeResult } from './lib/alert-report.js';
 import { seedAlertFixture } from './lib/alert-fixture.js';
-import { describeMachine, loadAverage } from './lib/machine.js';
+import { loadAverage, log, startRun } from './lib/machine.js';
 import { saveResults } from './lib/results.js';
 import { BENCH_ADMIN, startServer } from './lib/server-process.js';
 import { fmtMs, summarize } from './lib/stats.js';
@@ -62,7 +62,6 @@ const ROUND_TIMEOUT_MS = 120_000;
 const HARD_LIMIT_MS = 45 * 60_000;
 const RESULTS_FILE = fileURLToPath(new URL('./results/alert.md', import.meta.url));
 
-const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${msg}`);
 
 /** 2 processes, more as the count grows (about 5,000 sockets each), at most 4: the cores are shared. */
 const processesFor = (players: number) => PROCS ?? Math.min(4, Math.max(2, Math.ceil(players / 5000)));
@@ -254,15 +253,7 @@ async function runPlayers(players: number, problems: Map<string, number>): Promi
 }
 
 async function main(): Promise<void> {
-  setTimeout(() => {
-    console.error(`bench: still running after ${HARD_LIMIT_MS / 60_000} minutes, giving up`);
-    process.exit(1);
-  }, HARD_LIMIT_MS).unref();
-
-  const machine = describeMachine();
-  const date = new Date().toISOString();
-  const loadBefore = loadAverage();
-  log(`bench:alert on ${machine} (load average ${loadBefore})`);
+  const { machine, date, loadBefore } = startRun('bench:alert', HARD_LIMIT_MS);
   log(`${REPS} rounds (+${WARMUP} warm-up) of each, players: ${PLAYER_COUNTS.join(', ')}`);
 
   const problems = new Map<string, number>();

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { saveResults } from './lib/results.js';
 import { login, type Api } from './lib/api.js';
 import { mapLimit, sleep } from './lib/async.js';
-import { describeMachine, loadAverage } from './lib/machine.js';
+import { loadAverage, log, startRun } from './lib/machine.js';
 import { seedFixture, type EditableNotice, type Fixture } from './lib/fixture.js';
 import { SimulatedPlayer, heldManifestProblem, pushBytes } from './lib/players.js';
 import { detailsTable, resultsTable, violationsText, type ChangeResult } from './lib/report.js';
@@ -51,7 +51,6 @@ interface ChangeSpec {
   readonly affected: ReadonlySet<SimulatedPlayer>;
 }
 
-const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${msg}`);
 let pingSeq = 0;
 let edits = 0;
 
@@ -173,15 +172,7 @@ async function runPlayers(players: number, violations: Map<string, number>): Pro
 }
 
 async function main(): Promise<void> {
-  setTimeout(() => {
-    console.error(`bench: still running after ${HARD_LIMIT_MS / 60_000} minutes, giving up`);
-    process.exit(1);
-  }, HARD_LIMIT_MS).unref();
-
-  const machine = describeMachine();
-  const date = new Date().toISOString();
-  const loadBefore = loadAverage();
-  log(`bench:push on ${machine} (load average ${loadBefore})`);
+  const { machine, date, loadBefore } = startRun('bench:push', HARD_LIMIT_MS);
   log(`${REPS} repetitions (+${WARMUP} warm-up) per change, players: ${PLAYER_COUNTS.join(', ')}`);
 
   const violations = new Map<string, number>();

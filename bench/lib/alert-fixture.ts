@@ -1,5 +1,6 @@
-import type { ContentRecord, Layout, Playlist, Screen, Zone } from '../../content/index.js';
+import type { ContentRecord, Screen, Zone } from '../../content/index.js';
 import { addReviewer, publish, type Api, type Staff } from './api.js';
+import { noticeBoard } from './fixture.js';
 import type { FleetScreen } from './alert-protocol.js';
 import { mapLimit } from './async.js';
 
@@ -24,23 +25,7 @@ export async function seedAlertFixture(admin: Api, players: number, opts: { conc
   const city = await admin.post<Zone>('/api/zones', { tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
   const town = await admin.post<Zone>('/api/zones', { tier: 'town', parentId: city.id, divisionCode: '610482100000', shortName: '北极镇' });
   const staff: Staff = { admin, reviewer: await addReviewer(admin, city.id) };
-  const playlist = await admin.post<Playlist>('/api/playlists', {
-    name: '公示公告',
-    zoneId: city.id,
-    mode: 'rule',
-    entries: [],
-    rule: { kinds: ['notice'], scope: 'ancestors', limit: 50 },
-    defaultDurationS: 10,
-    scheduleId: null,
-  });
-  const layout = await admin.post<Layout>('/api/layouts', {
-    zoneId: city.id,
-    name: '全屏公告',
-    width: 1920,
-    height: 1080,
-    background: '#000000',
-    regions: [{ id: 'main', name: '公告区', x: 0, y: 0, width: 1920, height: 1080, playlistId: playlist.id }],
-  });
+  const { layout } = await noticeBoard(admin, city.id);
   const now = Date.now();
   for (const [i, zone] of [city, city, town, town].entries()) {
     const item = await admin.post<ContentRecord>('/api/content', {

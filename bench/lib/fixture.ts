@@ -31,6 +31,28 @@ export interface Fixture {
   readonly staff: Staff;
 }
 
+/** The city's full-screen notice layout: one region playing a rule playlist of notices from the zone and above. */
+export async function noticeBoard(api: Api, cityId: string): Promise<{ playlist: Playlist; layout: Layout }> {
+  const playlist = await api.post<Playlist>('/api/playlists', {
+    name: '公示公告',
+    zoneId: cityId,
+    mode: 'rule',
+    entries: [],
+    rule: { kinds: ['notice'], scope: 'ancestors', limit: 50 },
+    defaultDurationS: 10,
+    scheduleId: null,
+  });
+  const layout = await api.post<Layout>('/api/layouts', {
+    zoneId: cityId,
+    name: '全屏公告',
+    width: 1920,
+    height: 1080,
+    background: '#000000',
+    regions: [{ id: 'main', name: '公告区', x: 0, y: 0, width: 1920, height: 1080, playlistId: playlist.id }],
+  });
+  return { playlist, layout };
+}
+
 /** How many notices each zone owns: a manifest of `3 × NOTICES_PER_ZONE` items, like a busy board. */
 const NOTICES_PER_ZONE = 4;
 
@@ -63,23 +85,7 @@ export async function seedFixture(admin: Api, players: number): Promise<Fixture>
   const townA = await api.post<Zone>('/api/zones', { tier: 'town', parentId: city.id, divisionCode: '610482100000', shortName: '北极镇' });
   const townB = await api.post<Zone>('/api/zones', { tier: 'town', parentId: city.id, divisionCode: '610482101000', shortName: '新民镇' });
 
-  const playlist = await api.post<Playlist>('/api/playlists', {
-    name: '公示公告',
-    zoneId: city.id,
-    mode: 'rule',
-    entries: [],
-    rule: { kinds: ['notice'], scope: 'ancestors', limit: 50 },
-    defaultDurationS: 10,
-    scheduleId: null,
-  });
-  const layout = await api.post<Layout>('/api/layouts', {
-    zoneId: city.id,
-    name: '全屏公告',
-    width: 1920,
-    height: 1080,
-    background: '#000000',
-    regions: [{ id: 'main', name: '公告区', x: 0, y: 0, width: 1920, height: 1080, playlistId: playlist.id }],
-  });
+  const { layout } = await noticeBoard(api, city.id);
 
   const created: EditableNotice[][] = [];
   for (const zone of [city, townA, townB]) {
