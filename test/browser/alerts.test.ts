@@ -312,9 +312,9 @@ describe('urgent alerts on the players', () => {
         else expect(sm.now, 'dropped before its expiry').toBeGreaterThanOrEqual(expiresAt - 50);
       }
       expect(samples.filter((sm) => sm.held).length).toBeGreaterThan(2);
-      await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
-      const gone = await screenPixels(page, SCREEN);
-      expect(colourShare(gone, 'severe', 0, size.height)).toBeLessThan(0.2);
+      // The state drops it at once (expiry is applied when read); the pixels follow at the next
+      // frames the ticker draws, which a loaded machine may space out.
+      await expect.poll(async () => colourShare(await screenPixels(page, SCREEN), 'severe', 0, size.height), { timeout: 15_000 }).toBeLessThan(0.2);
     } finally {
       await context.close();
     }
