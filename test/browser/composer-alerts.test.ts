@@ -3,8 +3,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALERT_COLOURS, ERRORS, type Alert } from '../../content/index.js';
 import type { ZoneCastHandle } from '../../player/src/state.js';
-import { TEST_PASSWORD, buildTestApp, type TestApp } from '../helpers/app.js';
-import { launchChromium, openPlayer, playerState } from '../helpers/browser.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { launchChromium, loginComposer, openPlayer, playerState } from '../helpers/browser.js';
 import { photoJpeg } from '../helpers/images.js';
 import { repoRoot } from '../helpers/process.js';
 
@@ -35,14 +35,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto(`${t.url}/composer/`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(TEST_PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('nav-zones').waitFor({ timeout: 30_000 });
-}
-
 const attr = (page: Page, testid: string, name: string) => page.getByTestId(testid).getAttribute(name);
 const confirmBox = (page: Page) => page.locator('.el-message-box .el-message-box__btns .el-button--primary');
 
@@ -52,7 +44,7 @@ describe('the alert console', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await login(page, 'binzhou-editor');
+    await loginComposer(page, t.url, 'binzhou-editor');
     await page.getByTestId('nav-alerts').click();
 
     await page.getByTestId('alert-severity').click();
@@ -160,7 +152,7 @@ describe('the alert console', () => {
   it('uploads a picture with the draft, and keeps it all and shows the server’s reason in Chinese when a send fails', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN' });
     const page = await context.newPage();
-    await login(page, 'binzhou-editor');
+    await loginComposer(page, t.url, 'binzhou-editor');
     await page.getByTestId('nav-alerts').click();
     await page.getByTestId('alert-severity').click();
     await page.getByTestId('alert-severity-option-moderate').click();
@@ -201,7 +193,7 @@ describe('the alert console', () => {
   it('is not offered to a town editor, not even by its address', async () => {
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     const page = await context.newPage();
-    await login(page, 'chengguan-editor');
+    await loginComposer(page, t.url, 'chengguan-editor');
     expect(await page.getByTestId('nav-alerts').count()).toBe(0);
     await page.goto(`${t.url}/composer/#/alerts`);
     await page.waitForFunction(() => !location.hash.startsWith('#/alerts'), null, { timeout: 10_000 });

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_PASSWORD, buildTestApp, type TestApp } from '../helpers/app.js';
-import { launchChromium, openUnpairedPlayer, pairingCodeOf, playerState } from '../helpers/browser.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { launchChromium, loginComposer, openUnpairedPlayer, pairingCodeOf, playerState } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/process.js';
 
 /**
@@ -26,14 +26,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto(`${t.url}/composer/`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(TEST_PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('nav-zones').waitFor({ timeout: 30_000 });
-}
-
 describe('pairing through the composer', () => {
   it('claims a player’s code into a village, the player plays, and revoking sends it back to pairing', async () => {
     const player = await openUnpairedPlayer(browser, t.url, { context: { viewport: { width: 960, height: 320 } } });
@@ -42,7 +34,7 @@ describe('pairing through the composer', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await login(page, 'binzhou-admin');
+    await loginComposer(page, t.url, 'binzhou-admin');
     await page.getByTestId('nav-pairing').click();
     // The waiting player is listed with its code; taking it fills the code and the size it reported.
     await page.getByTestId(`pairing-use-${player.code}`).click({ timeout: 30_000 });

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentRecord } from '../../content/index.js';
-import { TEST_PASSWORD, buildTestApp, type TestApp, type TestUser } from '../helpers/app.js';
-import { launchChromium, openPlayer, playerState } from '../helpers/browser.js';
+import { buildTestApp, type TestApp, type TestUser } from '../helpers/app.js';
+import { launchChromium, loginComposer, openPlayer, playerState } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/process.js';
 
 /**
@@ -49,14 +49,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto(`${t.url}/composer/`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(TEST_PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('nav-zones').waitFor({ timeout: 30_000 });
-}
-
 describe('review through the composer', () => {
   it('a reviewer approves a submitted notice and the town’s running player shows it', async () => {
     const day = 86_400_000;
@@ -80,7 +72,7 @@ describe('review through the composer', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await login(page, 'chengguan-reviewer');
+    await loginComposer(page, t.url, 'chengguan-reviewer');
     // The menu shows what a reviewer may do, and not what they may not.
     await expect(page.getByTestId('nav-users').count()).resolves.toBe(0);
     await expect(page.getByTestId('nav-pairing').count()).resolves.toBe(0);

@@ -1,5 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { PlayerState, ZoneCastHandle } from '../../player/src/state.js';
+import { TEST_PASSWORD } from './app.js';
 
 
 /** Flags that keep Debian's Chromium quiet on a machine with no network but loopback. */
@@ -61,4 +62,13 @@ export async function pairingCodeOf(page: Page, not: string | null = null, timeo
     { timeout },
   );
   return (await handle.jsonValue()) as string;
+}
+
+/** Logs in to the composer as `username` (password TEST_PASSWORD) and waits for its menu. */
+export async function loginComposer(page: Page, baseUrl: string, username: string): Promise<void> {
+  await page.goto(`${baseUrl}/composer/`);
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(TEST_PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('nav-zones').waitFor({ timeout: 30_000 });
 }
