@@ -111,7 +111,7 @@ export function startFleet(screens: readonly FleetScreen[], processes: number): 
           }, 10_000)
         : null;
       const answers = await Promise.all(
-        children.map((c, i) => c.ask({ type: 'connect', url, screens: shares[i] ?? [], concurrency, timeoutMs }, timeoutMs + (shares[i]?.length ?? 0) * 200)),
+        children.map((c, i) => c.ask({ type: 'connect', url, screens: shares[i] ?? [], concurrency, timeoutMs }, timeoutMs + (shares[i]?.length ?? 0) * 400)),
       ).finally(() => {
         if (ticker) clearInterval(ticker);
       });
