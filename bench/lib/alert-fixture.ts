@@ -1,6 +1,6 @@
 import type { ContentRecord, Screen, Zone } from '../../content/index.js';
 import { addReviewer, publish, type Api, type Staff } from './api.js';
-import { noticeBoard } from './fixture.js';
+import { notice, noticeBoard } from './fixture.js';
 import type { FleetScreen } from './alert-protocol.js';
 import { mapLimit } from './async.js';
 
@@ -10,10 +10,6 @@ export interface AlertFixture {
   readonly townId: string;
   readonly screens: readonly FleetScreen[];
 }
-
-const BODY =
-  '根据《中华人民共和国政府信息公开条例》和市政府办公室关于推进基层政务公开标准化规范化工作的要求，现将有关事项公示如下。' +
-  '公示期间，如对公示内容有异议，请以书面形式向本单位反映，并提供必要的证明材料。联系地址：政务服务中心一楼综合窗口。';
 
 /**
  * Creates the fixture through the public REST API as `admin`: the zones, a full-screen layout
@@ -26,20 +22,8 @@ export async function seedAlertFixture(admin: Api, players: number, opts: { conc
   const town = await admin.post<Zone>('/api/zones', { tier: 'town', parentId: city.id, divisionCode: '610482100000', shortName: '北极镇' });
   const staff: Staff = { admin, reviewer: await addReviewer(admin, city.id) };
   const { layout } = await noticeBoard(admin, city.id);
-  const now = Date.now();
   for (const [i, zone] of [city, city, town, town].entries()) {
-    const item = await admin.post<ContentRecord>('/api/content', {
-      kind: 'notice',
-      zoneId: zone.id,
-      title: `${zone.shortName}公示公告 第${i + 1}号`,
-      validFrom: null,
-      validTo: null,
-      durationS: null,
-      body: BODY,
-      publicityStart: new Date(now - 86_400_000).toISOString(),
-      publicityEnd: new Date(now + 365 * 86_400_000).toISOString(),
-      contact: '029-34xxxxx',
-    });
+    const item = await admin.post<ContentRecord>('/api/content', notice(zone.id, `${zone.shortName}公示公告 第${i + 1}号`));
     await publish(staff, item.id);
   }
 

@@ -61,7 +61,8 @@ const BODY =
   '根据《中华人民共和国政府信息公开条例》和市政府办公室关于推进基层政务公开标准化规范化工作的要求，现将有关事项公示如下。' +
   '公示期间，如对公示内容有异议，请以书面形式向本单位反映，并提供必要的证明材料。联系地址：政务服务中心一楼综合窗口。';
 
-function notice(zoneId: string, title: string): NoticeInput {
+/** A published-to-be notice with a year's publicity period and ordinary-length text. */
+export function notice(zoneId: string, title: string): NoticeInput {
   const now = Date.now();
   return {
     kind: 'notice',
