@@ -15,6 +15,7 @@ import capRoutes from './routes/cap.js';
 import composerRoutes from './routes/composer.js';
 import contentRoutes from './routes/content.js';
 import explainRoutes from './routes/explain.js';
+import previewRoutes from './routes/preview.js';
 import healthRoutes from './routes/health.js';
 import layoutRoutes from './routes/layouts.js';
 import mediaRoutes from './routes/media.js';
@@ -78,6 +79,7 @@ export async function buildApp({ config, logger = false }: BuildOptions): Promis
   await app.register(zoneRoutes);
   await app.register(screenRoutes);
   await app.register(explainRoutes);
+  await app.register(previewRoutes);
   await app.register(contentRoutes);
   await app.register(layoutRoutes);
   await app.register(playlistRoutes);

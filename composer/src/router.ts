@@ -13,6 +13,10 @@ declare module 'vue-router' {
 /** The pages, in menu order. */
 export const pages = [
   { path: '/zones', name: 'zones', component: () => import('./pages/ZonesPage.vue'), meta: { permission: 'read', title: 'nav.zones' } },
+  { path: '/library', name: 'library', component: () => import('./pages/LibraryPage.vue'), meta: { permission: 'read', title: 'nav.library' } },
+  { path: '/layouts', name: 'layouts', component: () => import('./pages/LayoutsPage.vue'), meta: { permission: 'read', title: 'nav.layouts' } },
+  { path: '/playlists', name: 'playlists', component: () => import('./pages/PlaylistsPage.vue'), meta: { permission: 'read', title: 'nav.playlists' } },
+  { path: '/screens', name: 'screens', component: () => import('./pages/ScreensPage.vue'), meta: { permission: 'read', title: 'nav.screens' } },
   { path: '/alerts', name: 'alerts', component: () => import('./pages/AlertsPage.vue'), meta: { permission: 'alert:send', title: 'nav.alerts' } },
   { path: '/review', name: 'review', component: () => import('./pages/ReviewPage.vue'), meta: { permission: 'content:review', title: 'nav.review' } },
   { path: '/pairing', name: 'pairing', component: () => import('./pages/PairingPage.vue'), meta: { permission: 'screen:pair', title: 'nav.pairing' } },

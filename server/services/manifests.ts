@@ -12,6 +12,7 @@ import {
   mediaHashesOf,
   resolveRegions,
   type ContentItem,
+  type ContentRecord,
   type ContentPool,
   type Explain,
   type ExplainRegionInput,
@@ -48,6 +49,26 @@ export interface ManifestService {
   explain(screenId: string, at: number, now?: number): Promise<Explain>;
   /** Screens whose manifest a change may alter; a superset, narrowed later by hash. */
   affectedScreens(change: Change): string[];
+  /**
+   * A manifest for what is being edited, not yet saved: built by the same functions over the
+   * committed data with the drafts laid over it (see PreviewSpec).
+   */
+  preview(spec: PreviewSpec, now?: number): Promise<Manifest>;
+}
+
+/** The id a preview gives what has none yet (a new layout, an unsaved item, a screen to be). */
+export const PREVIEW_ID = 'preview';
+
+/**
+ * What a preview shows: a screen (stored, or one described), optionally with a draft layout in
+ * place of its own, or a draft item alone on the whole screen.
+ */
+export interface PreviewSpec {
+  readonly screen: Pick<StoredScreen, 'zoneId' | 'name' | 'width' | 'height' | 'pixelPitchMm' | 'viewingDistanceM' | 'openingHours' | 'layoutId'> & { readonly id?: string };
+  /** A layout as it is being edited; replaces the stored one of the same id, and the screen shows it. */
+  readonly layout?: Layout;
+  /** An item as it is being edited, shown alone over the whole screen as if it were published. */
+  readonly content?: ContentItem;
 }
 
 /** SHA-256 of the canonical JSON of a manifest body: its version. */
@@ -262,5 +283,39 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
     }
   }
 
-  return { resolve, resolveMany, explain, affectedScreens };
+  async function preview(spec: PreviewSpec, now = Date.now()): Promise<Manifest> {
+    const data = store.read();
+    const screenId = spec.screen.id ?? PREVIEW_ID;
+    let layouts = data.layouts;
+    let playlists = data.playlists;
+    let content = data.content;
+    let layoutId = spec.screen.layoutId;
+    if (spec.layout) {
+      const draft = spec.layout;
+      layouts = [...data.layouts.filter((l) => l.id !== draft.id), draft];
+      layoutId = draft.id;
+    }
+    if (spec.content) {
+      const item = spec.content;
+      const { width, height } = spec.screen;
+      const review = { createdBy: null, updatedBy: null, submittedBy: null, submittedAt: null, reviewedBy: null, reviewedAt: null, returnReason: null };
+      // The draft as if approved, in a list of its own, on one region the size of the screen.
+      content = [...data.content.filter((c) => c.id !== item.id), { ...item, status: 'published', published: item, review } as ContentRecord];
+      const stamp = new Date(now).toISOString();
+      playlists = [
+        ...data.playlists,
+        { id: PREVIEW_ID, name: PREVIEW_ID, zoneId: spec.screen.zoneId, mode: 'fixed', entries: [{ contentId: item.id }], rule: null, defaultDurationS: item.durationS ?? 15, scheduleId: null, createdAt: stamp, updatedAt: stamp },
+      ];
+      layouts = [
+        ...data.layouts.filter((l) => l.id !== PREVIEW_ID),
+        { id: PREVIEW_ID, zoneId: spec.screen.zoneId, name: PREVIEW_ID, width, height, background: '#000000', baseLayoutId: null, regions: [{ id: 'main', name: 'main', x: 0, y: 0, width, height, playlistId: PREVIEW_ID, locked: false }], createdAt: stamp, updatedAt: stamp },
+      ];
+      layoutId = PREVIEW_ID;
+    }
+    const screen = { ...spec.screen, id: screenId, layoutId, tokenHash: '', createdAt: '', updatedAt: '' } as StoredScreen;
+    const overlay: Data = { ...data, layouts, playlists, content, screens: [...data.screens.filter((s) => s.id !== screenId), screen] };
+    return resolverFor(overlay, now).resolveOne(screenId);
+  }
+
+  return { resolve, resolveMany, explain, affectedScreens, preview };
 }

@@ -165,6 +165,9 @@ async function pairingCode(): Promise<string> {
   return (await t.app.pairing.open(randomBytes(24).toString('base64url'), null)).pairing.code;
 }
 
+/** POST routes that only compute an answer (nothing is stored, so nothing is audited). */
+const READ_ONLY_POSTS = new Set(['POST /api/preview']);
+
 const ROUTES: Record<string, Entry> = {
   'GET /api/health': { expect: everyone(200), build: async () => ({ method: 'GET', url: '/api/health' }) },
   'POST /api/auth/login': {
@@ -225,6 +228,10 @@ const ROUTES: Record<string, Entry> = {
   'GET /api/screens/:id/manifest': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/manifest` }) },
   'GET /api/screens/:id/reports': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/reports` }) },
   'GET /api/screens/:id/explain': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/explain` }) },
+  'POST /api/preview': {
+    expect: scoped(200, STAFF),
+    build: async (c) => ({ method: 'POST', url: '/api/preview', payload: { screen: { zoneId: c.zoneId, width: 320, height: 160, pixelPitchMm: 4, viewingDistanceM: 8 }, content: textInput(c.zoneId) } }),
+  },
   'GET /api/pairings': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/pairings' }) },
   'POST /api/pairing/claim': {
     expect: scoped(201, ADMIN),
@@ -382,8 +389,8 @@ async function checkEntry(key: string, entry: Entry, via: 'session' | 'token'): 
         payload: body?.payload ?? req.payload,
         headers: { ...(req.headers ?? {}), ...(body?.headers ?? {}), ...credential },
       });
-      // Every change that succeeds leaves an audit entry (the bench routes change nothing).
-      if (req.method !== 'GET' && res.statusCode < 300 && !key.includes(' /api/_bench/')) {
+      // Every change that succeeds leaves an audit entry (the bench routes and previews change nothing).
+      if (req.method !== 'GET' && res.statusCode < 300 && !key.includes(' /api/_bench/') && !READ_ONLY_POSTS.has(key)) {
         expect(t.app.store.read().audit.head?.seq ?? 0, `${key} by ${caller} left no audit entry`).toBeGreaterThan(seqBefore);
       }
       rows.push({ cell: `${caller}/${scope}`, status: res.statusCode, expected: entry.expect[caller][scope === 'own' ? 0 : 1], body: res.body.slice(0, 200) });

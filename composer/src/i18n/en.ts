@@ -1,7 +1,15 @@
 import type { Messages } from './zh-CN.js';
+import * as layouts from './areas/layouts.js';
+import * as library from './areas/library.js';
+import * as playlists from './areas/playlists.js';
+import * as screens from './areas/screens.js';
 
 /** The English switch. Same keys as zh-CN.ts (checked by the compiler and by test/composer/i18n.test.ts). */
 const en: Messages = {
+  library: library.en,
+  layouts: layouts.en,
+  playlists: playlists.en,
+  screens: screens.en,
   app: {
     title: 'ZoneCast information-disclosure zone signage',
     short: 'Composer',
@@ -11,11 +19,25 @@ const en: Messages = {
   },
   nav: {
     zones: 'Zones & screens',
+    library: 'Content library',
+    layouts: 'Layouts',
+    playlists: 'Playlists & schedules',
+    screens: 'Screens',
     alerts: 'Urgent alerts',
     review: 'Review queue',
     pairing: 'Pair a screen',
     users: 'Users',
     audit: 'Audit log',
+  },
+  preview: {
+    none: 'Nothing to preview yet',
+    failed: 'Preview failed: {reason}',
+    size: 'Drawn at the screen’s true resolution, {w}×{h}',
+    loading: 'Drawing…',
+  },
+  draft: {
+    restored: 'Restored your unsaved draft',
+    discard: 'Discard draft',
   },
   header: {
     allZones: 'All zones',

@@ -3,7 +3,17 @@
  * content/ already carries (roles, statuses, review actions, content kinds, error messages) are
  * taken from there, not repeated here. Keys must match en.ts (test/composer/i18n.test.ts).
  */
+import * as layouts from './areas/layouts.js';
+import * as library from './areas/library.js';
+import * as playlists from './areas/playlists.js';
+import * as screens from './areas/screens.js';
+
 const zhCN = {
+  // Each area of the composer keeps its messages in areas/<area>.ts, beside its English.
+  library: library.zh,
+  layouts: layouts.zh,
+  playlists: playlists.zh,
+  screens: screens.zh,
   app: {
     title: '政务公开专区信息发布系统',
     short: '管理端',
@@ -13,11 +23,25 @@ const zhCN = {
   },
   nav: {
     zones: '专区与屏幕',
+    library: '内容库',
+    layouts: '版式设计',
+    playlists: '播放列表与排期',
+    screens: '屏幕管理',
     alerts: '紧急插播',
     review: '审核队列',
     pairing: '屏幕配对',
     users: '用户管理',
     audit: '审计日志',
+  },
+  preview: {
+    none: '暂无可预览的内容',
+    failed: '预览失败：{reason}',
+    size: '按屏幕实际分辨率 {w}×{h} 绘制',
+    loading: '正在绘制…',
+  },
+  draft: {
+    restored: '已恢复上次未保存的草稿',
+    discard: '放弃草稿',
   },
   header: {
     allZones: '全部专区',

@@ -101,13 +101,14 @@ export class ZoneCastRenderer {
 
   /**
    * Accepts a new manifest. Its glyphs and textures load first; it then takes over at the next
-   * item boundary of the current one (at once when nothing is showing).
+   * item boundary of the current one (at once when nothing is showing, or when `immediate`).
    */
-  async setManifest(m: Manifest): Promise<void> {
+  async setManifest(m: Manifest, opts: { readonly immediate?: boolean } = {}): Promise<void> {
     if (this.manifest?.version === m.version || this.pending?.manifest.version === m.version) return;
     await loadGlyphs(manifestText(m));
     const now = this.opts.now();
-    this.pending = { manifest: m, swapAt: this.nextBoundary(now) };
+    // A preview follows its editor at once; a screen waits so that no item is cut short.
+    this.pending = { manifest: m, swapAt: opts.immediate ? now : this.nextBoundary(now) };
   }
 
   /** The earliest instant at which some region of the current manifest changes item. */
