@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ZoneInputSchema, ZoneSchema, checkZone, zoneName, type Zone } from '../../content/index.js';
+import { ZoneInputSchema, ZoneSchema, checkZone, isWithin, zoneName, type Zone } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { registerCrud } from './crud.js';
 
@@ -33,6 +33,16 @@ export default async function zoneRoutes(app: FastifyInstance): Promise<void> {
         }
       }
       const zone: Zone = { id, tier: input.tier, parentId: input.parentId, divisionCode: input.divisionCode, shortName: input.shortName, name: '' };
+      if (existing && existing.parentId !== input.parentId) {
+        // A derived layout's base must stay in its zone or above: a move may not leave one behind.
+        const moved = new Map(draft.zones.map((z) => [z.id, z.id === id ? zone : z]));
+        for (const layout of draft.layouts) {
+          const base = layout.baseLayoutId ? draft.layouts.find((l) => l.id === layout.baseLayoutId) : undefined;
+          if (base && !isWithin(layout.zoneId, base.zoneId, moved)) {
+            throw new AppError('LAYOUT_BASE_INVALID', `moving this zone would leave layout ${layout.id} below a zone other than that of its base ${base.id}`);
+          }
+        }
+      }
       return zone;
     },
     checkDelete(draft, id) {

@@ -236,6 +236,23 @@ describe('locked regions', () => {
     expect((await call('DELETE', '/api/layouts/lay-bj-locked', undefined, city.editor)).status).toBe(204);
   });
 
+  it('keep their base in their zone or above when a zone moves', async () => {
+    const own = { zoneId: 'bj', name: '北极镇底版', width: W, height: H, background: '#000000', regions: [region('town', 0, 320, null, { locked: true })] };
+    expect((await call('POST', '/api/layouts', { ...own, id: 'lay-bj-base' }, city.editor)).status).toBe(201);
+    const village = { id: 'lay-dj', zoneId: 'dj', name: '丁家村', width: W, height: H, background: '#000000', baseLayoutId: 'lay-bj-base', regions: [] };
+    expect((await call('POST', '/api/layouts', village, city.editor)).status).toBe(201);
+    const move = { tier: 'village', parentId: 'cg', divisionCode: '610482001205', shortName: '丁家村' };
+    const res = await call('PUT', '/api/zones/dj', move, t.admin);
+    expectError(res, 422, 'LAYOUT_BASE_INVALID');
+    expect(res.body?.detail).toContain('lay-dj');
+    expect(t.app.store.read().zones.find((z) => z.id === 'dj')?.parentId).toBe('bj');
+    // Without the derived layout, the same move goes through.
+    expect((await call('DELETE', '/api/layouts/lay-dj', undefined, city.editor)).status).toBe(204);
+    expect((await call('PUT', '/api/zones/dj', move, t.admin)).status).toBe(200);
+    expect((await call('PUT', '/api/zones/dj', { ...move, parentId: 'bj', divisionCode: '610482101205' }, t.admin)).status).toBe(200);
+    expect((await call('DELETE', '/api/layouts/lay-bj-base', undefined, city.editor)).status).toBe(204);
+  });
+
   it('keeps derived layouts valid when the city edits the base', async () => {
     const overlapping = cityLayout({ regions: [...cityLayout().regions, region('banner', 700, 100, null, { locked: true })] });
     const res = await call('PUT', '/api/layouts/lay-city', overlapping, city.editor);
