@@ -54,6 +54,29 @@ export interface ScreenStatus {
   readonly at: number;
 }
 
+/** What staff may ask a screen's player to do remotely. */
+export const SCREEN_COMMANDS = ['identify', 'reload'] as const;
+export type ScreenCommandName = (typeof SCREEN_COMMANDS)[number];
+
+/** How long a player shows its identity (its name, zone and id, large over everything) on `identify`. */
+export const IDENTIFY_MS = 10_000;
+
+/**
+ * A command for one screen's player, sent to its room `screen:<id>`: `identify` shows who it is
+ * for IDENTIFY_MS, `reload` reloads the player page (it restarts from its caches). The screen's
+ * name and zone travel with it, so an identify shows a rename made a moment ago.
+ */
+export interface ScreenCommand {
+  readonly command: ScreenCommandName;
+  /** Server wall clock (epoch ms) when it was sent. */
+  readonly issuedAt: number;
+  readonly screenId: string;
+  readonly screenName: string;
+  readonly zoneId: string;
+  /** The zone's full name. */
+  readonly zoneName: string;
+}
+
 export interface ServerToClientEvents {
   'screen:welcome': (welcome: ScreenWelcome) => void;
   'manifest:changed': (change: ManifestChanged) => void;
@@ -68,6 +91,8 @@ export interface ServerToClientEvents {
   'alert:clear': (info: { readonly alertId: string }) => void;
   /** A change on an alert's delivery board, for staff watching it. */
   'alert:delivery': (delivery: Delivery) => void;
+  /** Staff asked this screen to identify itself or to reload. */
+  'screen:command': (command: ScreenCommand) => void;
   'bench:ping': (ping: BenchPing) => void;
 }
 
@@ -140,6 +165,7 @@ export const SERVER_TO_CLIENT_EVENTS = Object.keys({
   'alert:show': true,
   'alert:clear': true,
   'alert:delivery': true,
+  'screen:command': true,
   'bench:ping': true,
 } satisfies Record<keyof ServerToClientEvents, true>) as (keyof ServerToClientEvents)[];
 

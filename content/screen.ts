@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DaypartSchema, IdSchema } from './common.js';
+import { SCREEN_COMMANDS } from './realtime.js';
 
 const screenFields = {
   zoneId: IdSchema,
@@ -52,3 +53,14 @@ export const PairingClaimSchema = Type.Object(
   { additionalProperties: false },
 );
 export type PairingClaim = Static<typeof PairingClaimSchema>;
+
+/** `POST /api/screens/:id/commands`: what to ask the screen's player to do. */
+export const ScreenCommandInputSchema = Type.Object(
+  { command: Type.Enum(SCREEN_COMMANDS, { description: 'identify: show the screen’s name large for a while; reload: reload the player page' }) },
+  { additionalProperties: false },
+);
+export type ScreenCommandInput = Static<typeof ScreenCommandInputSchema>;
+
+/** The answer: how many of the screen's connected players got the command (0: the screen is offline). */
+export const ScreenCommandResultSchema = Type.Object({ delivered: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export type ScreenCommandResult = Static<typeof ScreenCommandResultSchema>;

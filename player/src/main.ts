@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { Workbox } from 'workbox-window';
 import {
+  IDENTIFY_MS,
   MANIFEST_SCHEMA_VERSION,
   RECONNECT_POLICY,
   SOCKET_PATH,
@@ -10,9 +11,11 @@ import {
   type Manifest,
   type PairingClaimed,
   type PlayerReport,
+  type ScreenCommand,
   type ServerToClientEvents,
 } from '../../content/index.js';
 import { AlertLayer } from './alerts.js';
+import { IdentifyOverlay } from './identify.js';
 import { askPersistentStorage, prefetchAssets, pruneAssets, withoutFailedItems } from './assets.js';
 import { ServerClock } from './clock.js';
 import {
@@ -53,6 +56,8 @@ const preference = url.searchParams.get('renderer') === 'canvas' ? (['canvas'] a
 const assetDeadlineMs = Number(url.searchParams.get('assetDeadline') ?? 120_000);
 /** How soon a manifest applied without failing items tries for the full one again (sooner with a short deadline). */
 const assetRetryMs = Math.min(30_000, assetDeadlineMs);
+/** How long `identify` shows the screen's name (shorter in tests with `?identifyMs=`). */
+const identifyMs = Number(url.searchParams.get('identifyMs') ?? IDENTIFY_MS);
 let renderer: ZoneCastRenderer | null = null;
 let creating: Promise<ZoneCastRenderer> | null = null;
 let screenId: string | null = null;
@@ -88,6 +93,25 @@ async function sendAlertAck(ack: AlertAck): Promise<boolean> {
 }
 
 const alerts = new AlertLayer({ now: () => clock.now(), send: sendAlertAck, needRenderer: () => rendererForAlerts() });
+
+/** The screen's rectangle in CSS pixels: the manifest's size at the placement, or the window before one. */
+function screenBox(): { left: number; top: number; width: number; height: number } {
+  const dpr = window.devicePixelRatio || 1;
+  const size = applied?.screen ?? { width: window.innerWidth * dpr - placement.x, height: window.innerHeight * dpr - placement.y };
+  return { left: placement.x / dpr, top: placement.y / dpr, width: size.width / dpr, height: size.height / dpr };
+}
+
+const identify = new IdentifyOverlay({ durationMs: identifyMs > 0 ? identifyMs : IDENTIFY_MS, box: screenBox });
+
+/** Staff asked this screen to show who it is, or to reload (it restarts from its caches, alerts included). */
+function onCommand(cmd: ScreenCommand): void {
+  if (screenId !== null && cmd.screenId !== screenId) return;
+  if (cmd.command === 'identify') identify.show(cmd);
+  else if (cmd.command === 'reload') {
+    identify.hide();
+    location.reload();
+  }
+}
 
 function say(text: string | null): void {
   notice.textContent = text ?? '';
@@ -239,6 +263,7 @@ function connect(token: string): () => void {
   s.on('alert:show', (alert) => alerts.show(alert));
   s.on('alert:clear', (info) => alerts.clear(info.alertId));
   s.on('screen:revoked', () => unpair());
+  s.on('screen:command', onCommand);
   const comeBack = (ms: number) =>
     setTimeout(() => {
       if (socket === s && !s.connected) s.connect();
@@ -273,6 +298,7 @@ function watchDpr(): void {
   const onDpr = () => {
     const s = renderer?.app.renderer;
     if (s) place(s.width, s.height);
+    identify.layout();
     matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', onDpr, { once: true });
   };
   onDpr();
@@ -325,6 +351,7 @@ function unpair(): void {
   wanted = null;
   applied = null;
   reports.length = 0;
+  identify.hide();
   const old = creating;
   creating = null;
   renderer = null;
@@ -380,6 +407,7 @@ window.zonecast = {
       updateWaiting,
       reports: [...reports],
       alerts: alerts.state(),
+      identifying: identify.active,
     };
   },
 };

@@ -64,6 +64,8 @@ export interface PlayerState extends Partial<RendererState> {
   readonly reports: readonly unknown[];
   /** Urgent alerts held, shown or waiting their turn. */
   readonly alerts: readonly AlertState[];
+  /** Showing its name large after staff pressed "identify" (player/src/identify.ts). */
+  readonly identifying: boolean;
 }
 
 /** The diagnostics handle the player puts on `window`. */

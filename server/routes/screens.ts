@@ -1,7 +1,19 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ManifestSchema, ScreenInputSchema, ScreenSchema, isCityLevel, resolveRegions, type Screen } from '../../content/index.js';
+import {
+  ManifestSchema,
+  ScreenCommandInputSchema,
+  ScreenCommandResultSchema,
+  ScreenInputSchema,
+  ScreenSchema,
+  isCityLevel,
+  resolveRegions,
+  rooms,
+  zoneName,
+  type Screen,
+  type ScreenCommand,
+} from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { actorOf, assertAllowed, principalOf } from '../plugins/auth.js';
 import { recordAudit } from '../services/audit.js';
@@ -120,6 +132,37 @@ export default async function screenRoutes(appIn: FastifyInstance): Promise<void
     async (req) => {
       screenInScope(req, req.params.id);
       return app.realtime.reportsOf(req.params.id).map((r) => ({ at: r.at, report: r.report as unknown }));
+    },
+  );
+
+  app.post(
+    '/api/screens/:id/commands',
+    {
+      config: { auth: { permission: 'screen:write' } },
+      schema: {
+        tags: [spec.tag],
+        summary: 'Ask the screen’s player to identify itself (its name shown large for a while) or to reload; answers how many connected players got it (0: offline)',
+        params: IdParams,
+        body: ScreenCommandInputSchema,
+        response: { 200: ScreenCommandResultSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { command } = req.body;
+      const sent: ScreenCommand = await app.store.write((d) => {
+        const s = d.screens.find((x) => x.id === req.params.id);
+        if (!s) throw new AppError('NOT_FOUND', `screens/${req.params.id}`);
+        assertAllowed(req, d, 'screen:write', s.zoneId);
+        const byId = new Map(d.zones.map((z) => [z.id, z]));
+        const zone = byId.get(s.zoneId);
+        recordAudit(d, { actor: actorOf(req), action: `screen.${command}`, entity: 'screen', entityId: s.id, zoneId: s.zoneId, detail: `remote ${command}` });
+        return { command, issuedAt: Date.now(), screenId: s.id, screenName: s.name, zoneId: s.zoneId, zoneName: zone ? zoneName(zone, byId, app.config.naming) : s.zoneId };
+      });
+      const room = rooms.screen(sent.screenId);
+      // Counted from the room, not from a registry of our own: only sockets of this screen join it.
+      const delivered = (await app.realtime.io.in(room).fetchSockets()).length;
+      app.realtime.io.to(room).emit('screen:command', sent);
+      return { delivered };
     },
   );
 

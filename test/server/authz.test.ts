@@ -227,6 +227,10 @@ const ROUTES: Record<string, Entry> = {
   'POST /api/screens/:id/revoke': { expect: scoped(204, ADMIN), build: async (c) => ({ method: 'POST', url: `/api/screens/${await screen(c.zoneId)}/revoke` }) },
   'GET /api/screens/:id/manifest': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/manifest` }) },
   'GET /api/screens/:id/reports': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/reports` }) },
+  'POST /api/screens/:id/commands': {
+    expect: scoped(200, WRITERS),
+    build: async (c) => ({ method: 'POST', url: `/api/screens/${await screen(c.zoneId)}/commands`, payload: { command: 'identify' } }),
+  },
   'GET /api/screens/:id/explain': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/explain` }) },
   'POST /api/preview': {
     expect: scoped(200, STAFF),

@@ -44,6 +44,28 @@ const en: Messages = {
     changePassword: 'Change password',
     logout: 'Log out',
   },
+  shell: {
+    skip: 'Skip to content',
+    menu: 'Main menu',
+    group: {
+      screens: 'Zones & screens',
+      publish: 'Publishing',
+      system: 'Administration',
+    },
+    keyboard: 'Keyboard',
+    keysTitle: 'Keyboard shortcuts',
+    keyColumn: 'Keys',
+    actionColumn: 'What it does',
+    keys: {
+      tab: 'Move between the menu, buttons and fields (Shift+Tab goes back)',
+      enter: 'Open a menu item, press a button, open or close a menu group',
+      skip: 'The first Tab on a page shows “Skip to content”; Enter jumps straight to the page',
+      menu: 'Move the focus to the current page in the menu',
+      content: 'Move the focus to the page',
+      help: 'Open this list',
+      esc: 'Close a dialog or a drop-down',
+    },
+  },
   common: {
     actions: 'Actions',
     cancel: 'Cancel',
@@ -53,6 +75,7 @@ const en: Messages = {
     remove: 'Remove',
     retry: 'Retry',
     save: 'Save',
+    listSeparator: ', ',
   },
   error: {
     network: 'Cannot reach the server; check the network and try again. What you typed is still here.',

@@ -48,6 +48,28 @@ const zhCN = {
     changePassword: '修改密码',
     logout: '退出登录',
   },
+  shell: {
+    skip: '跳到主要内容',
+    menu: '主菜单',
+    group: {
+      screens: '专区与屏幕',
+      publish: '内容发布',
+      system: '系统管理',
+    },
+    keyboard: '键盘操作',
+    keysTitle: '键盘操作说明',
+    keyColumn: '按键',
+    actionColumn: '作用',
+    keys: {
+      tab: '在菜单、按钮和输入框之间移动（Shift+Tab 反向）',
+      enter: '打开菜单项、按下按钮、展开或收起菜单分组',
+      skip: '进入页面后第一次按 Tab 出现“跳到主要内容”，回车直接跳到页面内容',
+      menu: '把焦点移到左侧菜单的当前页面',
+      content: '把焦点移到页面内容',
+      help: '打开本说明',
+      esc: '关闭对话框或下拉框',
+    },
+  },
   common: {
     actions: '操作',
     cancel: '取消',
@@ -57,6 +79,7 @@ const zhCN = {
     remove: '删除',
     retry: '重试',
     save: '保存',
+    listSeparator: '、',
   },
   error: {
     network: '无法连接服务器，请检查网络后重试。已填写的内容仍然保留。',

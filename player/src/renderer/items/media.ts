@@ -1,4 +1,4 @@
-import { Container, Graphics, Sprite, Text, Texture, VideoSource } from 'pixi.js';
+import { Container, Graphics, Sprite, Text, Texture, VideoSource, detectVideoAlphaMode } from 'pixi.js';
 import { findAsset, type ContentOf, type RegionShowing } from '../../../../content/index.js';
 import { FONT_FAMILY } from '../fonts.js';
 import { ellipsize } from '../text.js';
@@ -85,6 +85,8 @@ export class VideoView implements ItemView {
   readonly page = 0;
   private readonly video: HTMLVideoElement | null = null;
   private readonly texture: Texture | null = null;
+  private alphaKnown: Promise<void> = Promise.resolve();
+  private sourceLoaded = false;
 
   constructor(item: ContentOf<'video'>, ctx: ViewContext) {
     const asset = findAsset(ctx.manifest.assets, item.mediaHash, ctx.width, ctx.height);
@@ -97,6 +99,10 @@ export class VideoView implements ItemView {
     video.src = asset.url;
     this.video = video;
     const source = new VideoSource({ resource: video, autoPlay: true, loop: true, muted: true });
+    // Queued after the source's own wait for the same answer, so it runs once load() has gone on.
+    this.alphaKnown = detectVideoAlphaMode().then(() => {
+      this.sourceLoaded = true;
+    });
     this.texture = new Texture({ source });
     const sprite = new Sprite(this.texture);
     const place = () => {
@@ -118,7 +124,12 @@ export class VideoView implements ItemView {
       this.video.pause();
       this.video.removeAttribute('src');
     }
-    this.texture?.destroy(true);
+    // pixi's VideoSource finishes load() after awaiting detectVideoAlphaMode() (slow the first
+    // time in a page) and then reads its video: destroyed before that, it throws on the null
+    // resource. Until then the texture goes once load() has gone on (its continuation is first).
+    const texture = this.texture;
+    if (texture && !this.sourceLoaded) void this.alphaKnown.then(() => texture.destroy(true));
+    else texture?.destroy(true);
     this.container.destroy({ children: true, context: true });
   }
 }
