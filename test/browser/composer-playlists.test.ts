@@ -128,9 +128,7 @@ describe('playlists, schedules and the day of a screen', () => {
     const page = composer.page;
     await page.getByTestId('nav-playlists').click();
     await page.getByTestId('playlists-page').waitFor({ timeout: 20_000 });
-    await openView(page, 'tab=today');
-    await page.getByTestId('timeline-screen').click();
-    await page.getByTestId(`timeline-screen-option-${SCREEN}`).click();
+    await openView(page, `tab=today&screen=${SCREEN}`);
     await page.waitForFunction(
       (id) => {
         const el = document.querySelector('[data-testid=timeline]');
