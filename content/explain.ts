@@ -6,7 +6,7 @@ import type { Playlist, RuleScope } from './playlist.js';
 import { CONTENT_STATUS_LABELS, type ContentStatus } from './review.js';
 import { activeCandidates, candidateActive, intersectWindows, regionShowing, screenOpen, windowHolds } from './rules.js';
 import type { Schedule } from './schedule.js';
-import { instant, localTime } from './time.js';
+import { instant, localTime, parseClock, zoneOffsetMs } from './time.js';
 import { isWithin, type Zone } from './zone.js';
 
 /*
@@ -414,5 +414,164 @@ export function explainScreen(
     open,
     reason: screenReason,
     regions,
+  };
+}
+
+/*
+ * A screen's day as a timeline: for each region, the stretches in which the same items are in
+ * rotation. The rotation itself changes every few seconds; what changes on a timeline is the
+ * set of active candidates (a window opening or closing, a daypart starting or ending) and the
+ * screen's opening hours, so the day is cut at every such boundary and each piece evaluated
+ * with rules.ts's own `activeCandidates` and `screenOpen`, the functions the player runs.
+ */
+
+export const TimelineItemSchema = Type.Object(
+  {
+    itemId: IdSchema,
+    weight: Type.Integer(),
+    durationMs: Type.Integer(),
+    priority: Type.Integer(),
+    share: Type.Number({ minimum: 0, maximum: 1, description: 'Its share of the rotation’s time: weight × duration over the sum of all' }),
+  },
+  { additionalProperties: false },
+);
+export type TimelineItem = Static<typeof TimelineItemSchema>;
+
+export const TimelineSegmentSchema = Type.Object(
+  {
+    start: Type.Number({ description: 'Epoch ms, inclusive' }),
+    end: Type.Number({ description: 'Epoch ms, exclusive' }),
+    open: Type.Boolean({ description: 'Inside the screen’s opening hours; closed, the player shows its idle screen' }),
+    items: Type.Array(TimelineItemSchema, { description: 'The items in rotation (the active ones of the highest priority), in manifest order' }),
+  },
+  { additionalProperties: false },
+);
+export type TimelineSegment = Static<typeof TimelineSegmentSchema>;
+
+export const TimelineRegionSchema = Type.Object(
+  {
+    regionId: Type.String(),
+    name: Type.String(),
+    widget: Type.Union([Type.Literal('clock'), Type.Null()]),
+    segments: Type.Array(TimelineSegmentSchema),
+  },
+  { additionalProperties: false },
+);
+export type TimelineRegion = Static<typeof TimelineRegionSchema>;
+
+/** What a screen shows over one local day, region by region. */
+export const TimelineSchema = Type.Object(
+  {
+    screenId: IdSchema,
+    date: Type.String({ description: 'The local date, YYYY-MM-DD, in the city’s time zone' }),
+    timeZone: Type.String(),
+    from: Type.Number({ description: 'Local midnight that begins the day, epoch ms' }),
+    to: Type.Number({ description: 'Local midnight that ends it, epoch ms' }),
+    manifestVersion: Type.String(),
+    resolvedAt: Type.Number(),
+    layoutId: Type.Union([IdSchema, Type.Null()]),
+    open: Type.Array(Type.Object({ start: Type.Number(), end: Type.Number() }, { additionalProperties: false }), { description: 'The opening hours that fall on the day' }),
+    items: Type.Record(Type.String(), Type.Object({ title: Type.String(), kind: ContentKindSchema }, { additionalProperties: false }), { description: 'Title and kind of every item on the timeline' }),
+    regions: Type.Array(TimelineRegionSchema),
+  },
+  { additionalProperties: false },
+);
+export type Timeline = Static<typeof TimelineSchema>;
+
+/** Epoch ms of local midnight at the start of `date` (YYYY-MM-DD) in `timeZone`; NaN when malformed. */
+export function localDayStart(date: string, timeZone: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return Number.NaN;
+  const utcMidnight = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  // Noon local is safely inside the day whatever the offset; its local midnight is the answer.
+  const noon = utcMidnight + 12 * 3_600_000 - zoneOffsetMs(utcMidnight, timeZone);
+  const lt = localTime(noon, timeZone);
+  return `${lt.year}-${pad(lt.month)}-${pad(lt.day)}` === date ? lt.midnight : Number.NaN;
+}
+
+/** The local date (YYYY-MM-DD) of instant `t` in `timeZone`. */
+export function localDate(t: number, timeZone: string): string {
+  const lt = localTime(t, timeZone);
+  return `${lt.year}-${pad(lt.month)}-${pad(lt.day)}`;
+}
+
+/**
+ * The timeline of one local day (`date`) for a manifest: opening hours, and per region the
+ * stretches in which the same items are in rotation with each one's share. Which item shows at
+ * a given second within a stretch is `regionShowing`'s (and the explain API's) answer.
+ */
+export function screenTimeline(manifest: Pick<Manifest, 'screenId' | 'layout' | 'screen' | 'timeZone' | 'version' | 'generatedAt' | 'items'>, date: string): Timeline {
+  const tz = manifest.timeZone;
+  const from = localDayStart(date, tz);
+  const to = localTime(from + 26 * 3_600_000, tz).midnight;
+  const regions = manifest.layout?.regions ?? [];
+
+  // Every instant the active set or the opening hours may change on this day.
+  const cuts = new Set<number>([from, to]);
+  const addClock = (hhmm: string) => {
+    const minute = parseClock(hhmm);
+    if (minute === undefined) return;
+    const guess = from + minute * 60_000;
+    // A wall-clock minute on a day whose offset changes (daylight saving) lies an hour off the naive sum.
+    const t = guess - (zoneOffsetMs(guess, tz) - zoneOffsetMs(from, tz));
+    if (t > from && t < to) cuts.add(t);
+  };
+  const addDayparts = (ds: readonly Daypart[]) => {
+    for (const d of ds) {
+      addClock(d.start);
+      addClock(d.end);
+    }
+  };
+  addDayparts(manifest.screen.openingHours);
+  for (const r of regions) {
+    for (const c of r.candidates) {
+      addDayparts(c.dayparts);
+      for (const w of [c.from, c.to]) if (w !== null && w > from && w < to) cuts.add(w);
+    }
+  }
+  const bounds = [...cuts].sort((a, b) => a - b);
+
+  const open: { start: number; end: number }[] = [];
+  const lanes = regions.map((r) => ({ regionId: r.id, name: r.name, widget: r.widget, segments: [] as TimelineSegment[] }));
+  const used = new Set<string>();
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const start = bounds[i] ?? from;
+    const end = bounds[i + 1] ?? to;
+    const lt = localTime(start, tz);
+    const isOpen = screenOpen(manifest, start, lt);
+    const lastOpen = open[open.length - 1];
+    if (isOpen) {
+      if (lastOpen && lastOpen.end === start) lastOpen.end = end;
+      else open.push({ start, end });
+    }
+    regions.forEach((r, k) => {
+      const lane = lanes[k];
+      if (!lane) return;
+      const active = r.widget ? [] : activeCandidates(r.candidates, start, lt);
+      const total = active.reduce((sum, c) => sum + c.weight * c.durationMs, 0);
+      const items = active.map((c) => ({ itemId: c.itemId, weight: c.weight, durationMs: c.durationMs, priority: c.priority, share: total > 0 ? (c.weight * c.durationMs) / total : 0 }));
+      for (const it of items) used.add(it.itemId);
+      const prev = lane.segments[lane.segments.length - 1];
+      if (prev && prev.end === start && prev.open === isOpen && JSON.stringify(prev.items) === JSON.stringify(items)) prev.end = end;
+      else lane.segments.push({ start, end, open: isOpen, items });
+    });
+  }
+  const items: Timeline['items'] = {};
+  for (const id of used) {
+    const item = manifest.items[id];
+    if (item) items[id] = { title: item.title, kind: item.kind };
+  }
+  return {
+    screenId: manifest.screenId,
+    date,
+    timeZone: tz,
+    from,
+    to,
+    manifestVersion: manifest.version,
+    resolvedAt: manifest.generatedAt,
+    layoutId: manifest.layout?.id ?? null,
+    open,
+    items,
+    regions: lanes,
   };
 }

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ExplainSchema, InstantSchema, instant } from '../../content/index.js';
+import { DateSchema, ExplainSchema, InstantSchema, TimelineSchema, instant, localDate, localDayStart, screenTimeline } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { assertAllowed } from '../plugins/auth.js';
 import { IdParams, errorResponses } from './crud.js';
@@ -11,6 +11,9 @@ const ExplainQuery = Type.Object(
   { at: Type.Optional(InstantSchema) },
   { additionalProperties: false },
 );
+
+/** The local day to draw, YYYY-MM-DD in the city's time zone; today when absent. */
+const TimelineQuery = Type.Object({ date: Type.Optional(DateSchema) }, { additionalProperties: false });
 
 /** Explain: what a screen shows at an instant, and why each item its playlists consider is in or out. */
 export default async function explainRoutes(appIn: FastifyInstance): Promise<void> {
@@ -35,6 +38,34 @@ export default async function explainRoutes(appIn: FastifyInstance): Promise<voi
       const at = req.query.at === undefined ? Date.now() : instant(req.query.at);
       if (!Number.isFinite(at)) throw new AppError('VALIDATION_FAILED', `bad instant ${req.query.at ?? ''}`);
       return app.manifests.explain(screen.id, at);
+    },
+  );
+
+  app.get(
+    '/api/screens/:id/timeline',
+    {
+      config: { auth: { permission: 'read' } },
+      schema: {
+        tags: ['screens 屏幕'],
+        summary: 'The screen’s day (default today, in the city’s time zone): opening hours, and per region the stretches in which the same items are in rotation, with each one’s share',
+        params: IdParams,
+        querystring: TimelineQuery,
+        response: { 200: TimelineSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const data = app.store.read();
+      const screen = data.screens.find((s) => s.id === req.params.id);
+      if (!screen) throw new AppError('NOT_FOUND', `screens/${req.params.id}`);
+      assertAllowed(req, data, 'read', screen.zoneId);
+      const now = Date.now();
+      const date = req.query.date ?? localDate(now, app.config.timeZone);
+      const from = localDayStart(date, app.config.timeZone);
+      if (!Number.isFinite(from)) throw new AppError('VALIDATION_FAILED', `bad date ${date}`);
+      // Resolved as of the day's start (or now, for a day ahead), as explain resolves an instant:
+      // an item whose window closes during the day is still on the day's earlier part.
+      const manifest = await app.manifests.resolve(screen.id, Math.min(from, now));
+      return screenTimeline(manifest, date);
     },
   );
 }

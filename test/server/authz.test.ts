@@ -232,6 +232,7 @@ const ROUTES: Record<string, Entry> = {
     build: async (c) => ({ method: 'POST', url: `/api/screens/${await screen(c.zoneId)}/commands`, payload: { command: 'identify' } }),
   },
   'GET /api/screens/:id/explain': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/explain` }) },
+  'GET /api/screens/:id/timeline': { expect: scoped(200, STAFF), build: async (c) => ({ method: 'GET', url: `/api/screens/${await screen(c.zoneId)}/timeline` }) },
   'POST /api/preview': {
     expect: scoped(200, STAFF),
     build: async (c) => ({ method: 'POST', url: '/api/preview', payload: { screen: { zoneId: c.zoneId, width: 320, height: 160, pixelPitchMm: 4, viewingDistanceM: 8 }, content: textInput(c.zoneId) } }),
