@@ -54,11 +54,7 @@ describe('the content library', () => {
     await loginComposer(page, t.url, 'cg-newcomer');
     await testid(page, 'nav-library').click();
     // The demo's items are listed, drafts of other towns are not.
-    await page.getByTestId('library-item-c-notice-renovation').waitFor({ timeout: 30_000 }).catch(async (e: unknown) => {
-      await page.screenshot({ path: '/tmp/lib-fail.png' });
-      console.log(errors);
-      throw e;
-    });
+    await page.getByTestId('library-item-c-notice-renovation').waitFor({ timeout: 60_000 });
     if (shots) await page.screenshot({ path: path.join(shots, 'library.png') });
 
     await testid(page, 'library-new-button').click();
@@ -112,6 +108,9 @@ describe('the content library', () => {
     await testid(page, 'item-recall').waitFor();
     expect(await testid(page, 'item-save').count()).toBe(0);
     expect((await playerState(player.page)).regions?.side?.itemId).not.toBe(id);
+    // Back to the list (the preview's renderer goes with the editor): the item waits for review there.
+    await testid(page, 'item-close').click();
+    await page.locator(`[data-testid=library-item-${id}][data-status=submitted]`).waitFor({ timeout: 30_000 });
 
     // A reviewer of the town approves it on the review page.
     const reviewer = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
@@ -136,8 +135,7 @@ describe('the content library', () => {
     await player.page.waitForFunction((itemId) => (globalThis as unknown as { zonecast: ZoneCastHandle }).zonecast.state().regions?.side?.itemId === itemId, id, { timeout: 60_000 });
     expect(playerMedia.some((u) => asset && u.endsWith(asset.url))).toBe(true);
 
-    // Back in the library the author sees it published.
-    await testid(page, 'item-close').click();
+    // In the library the author sees it published.
     await testid(page, 'library-refresh').click();
     await page.locator(`[data-testid=library-item-${id}][data-status=published]`).waitFor({ timeout: 30_000 });
     expect(errors).toEqual([]);
