@@ -142,5 +142,6 @@ describe('the content library', () => {
     await reviewer.close();
     await context.close();
     await player.context.close();
-  });
+    // One long flow through three pages and a player: on a loaded two-core machine it needs more than the default.
+  }, 300_000);
 });
