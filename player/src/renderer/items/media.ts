@@ -96,7 +96,10 @@ export class VideoView implements ItemView {
     video.crossOrigin = 'anonymous';
     video.src = asset.url;
     this.video = video;
-    const source = new VideoSource({ resource: video, autoPlay: true, loop: true, muted: true });
+    // Loaded here rather than by pixi (autoLoad), so that a view destroyed while pixi still awaits
+    // its alpha-mode check does not end in an unhandled rejection (pixi reads the nulled resource).
+    const source = new VideoSource({ resource: video, autoPlay: true, loop: true, muted: true, autoLoad: false });
+    source.load().catch(() => undefined);
     this.texture = new Texture({ source });
     const sprite = new Sprite(this.texture);
     const place = () => {
