@@ -50,6 +50,8 @@ const KIND_FIELDS = {
     publicityStart: InstantSchema,
     publicityEnd: InstantSchema,
     contact: Type.String({ maxLength: 120 }),
+    // An optional picture shown with the notice (a site plan, a scanned list); absent means none.
+    mediaHash: Type.Optional(Type.Union([Sha256Schema, Type.Null()])),
   },
   'service-map': {
     mediaHash: Type.Union([Sha256Schema, Type.Null()]),
@@ -145,6 +147,7 @@ export function mediaHashesOf(item: ContentItem | ContentInput): string[] {
     case 'video':
       return [item.mediaHash];
     case 'service-map':
+    case 'notice':
       return item.mediaHash ? [item.mediaHash] : [];
     default:
       return [];

@@ -90,7 +90,7 @@ export class RegionView {
   private prefetchNext(at: number): void {
     const next = regionShowing(this.region, at, this.ctx.timeZone);
     const item = next ? this.ctx.manifest.items[next.itemId] : undefined;
-    const hash = item && (item.kind === 'image' || item.kind === 'service-map') ? item.mediaHash : null;
+    const hash = item && (item.kind === 'image' || item.kind === 'service-map' || item.kind === 'notice') ? (item.mediaHash ?? null) : null;
     const asset = hash ? findAsset(this.ctx.manifest.assets, hash, this.region.width, this.region.height) : undefined;
     if (!next || !asset) return;
     this.prefetched = { slotStart: next.slotStart, url: asset.url };

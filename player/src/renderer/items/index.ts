@@ -1,6 +1,7 @@
 import type { ContentItem } from '../../../../content/index.js';
 import { documentOf } from './documents.js';
 import { PictureView, VideoView } from './media.js';
+import { NoticeView } from './notice.js';
 import { PagedTextView } from './paged-text.js';
 import { TickerView } from './ticker.js';
 import type { ItemView, ViewContext } from './view.js';
@@ -25,6 +26,7 @@ export function createItemView(item: ContentItem, ctx: ViewContext, now: number)
       if (isTickerRegion(ctx)) return new TickerView(`${item.title}  ${'body' in item ? item.body : ''}`, ctx);
   }
   const doc = documentOf(item, now, ctx.timeZone) ?? { label: '', title: item.title, meta: [], parts: [] };
+  if (item.kind === 'notice' && item.mediaHash) return new NoticeView({ ...item, mediaHash: item.mediaHash }, doc, ctx);
   return new PagedTextView(doc, ctx);
 }
 

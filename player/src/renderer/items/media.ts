@@ -1,4 +1,4 @@
-import { Container, Graphics, Sprite, Text, Texture, VideoSource, detectVideoAlphaMode } from 'pixi.js';
+import { Container, Graphics, Sprite, Text, Texture, VideoSource } from 'pixi.js';
 import { findAsset, type ContentOf, type RegionShowing } from '../../../../content/index.js';
 import { FONT_FAMILY } from '../fonts.js';
 import { ellipsize } from '../text.js';
@@ -85,8 +85,6 @@ export class VideoView implements ItemView {
   readonly page = 0;
   private readonly video: HTMLVideoElement | null = null;
   private readonly texture: Texture | null = null;
-  private alphaKnown: Promise<void> = Promise.resolve();
-  private sourceLoaded = false;
 
   constructor(item: ContentOf<'video'>, ctx: ViewContext) {
     const asset = findAsset(ctx.manifest.assets, item.mediaHash, ctx.width, ctx.height);
@@ -98,11 +96,10 @@ export class VideoView implements ItemView {
     video.crossOrigin = 'anonymous';
     video.src = asset.url;
     this.video = video;
-    const source = new VideoSource({ resource: video, autoPlay: true, loop: true, muted: true });
-    // Queued after the source's own wait for the same answer, so it runs once load() has gone on.
-    this.alphaKnown = detectVideoAlphaMode().then(() => {
-      this.sourceLoaded = true;
-    });
+    // Loaded here rather than by pixi (autoLoad), so that a view destroyed while pixi still awaits
+    // its alpha-mode check does not end in an unhandled rejection (pixi reads the nulled resource).
+    const source = new VideoSource({ resource: video, autoPlay: true, loop: true, muted: true, autoLoad: false });
+    source.load().catch(() => undefined);
     this.texture = new Texture({ source });
     const sprite = new Sprite(this.texture);
     const place = () => {
@@ -124,12 +121,7 @@ export class VideoView implements ItemView {
       this.video.pause();
       this.video.removeAttribute('src');
     }
-    // pixi's VideoSource finishes load() after awaiting detectVideoAlphaMode() (slow the first
-    // time in a page) and then reads its video: destroyed before that, it throws on the null
-    // resource. Until then the texture goes once load() has gone on (its continuation is first).
-    const texture = this.texture;
-    if (texture && !this.sourceLoaded) void this.alphaKnown.then(() => texture.destroy(true));
-    else texture?.destroy(true);
+    this.texture?.destroy(true);
     this.container.destroy({ children: true, context: true });
   }
 }
