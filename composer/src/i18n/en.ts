@@ -76,6 +76,8 @@ const en: Messages = {
     retry: 'Retry',
     save: 'Save',
     listSeparator: ', ',
+    clauseSeparator: '; ',
+    labelSeparator: ': ',
   },
   error: {
     network: 'Cannot reach the server; check the network and try again. What you typed is still here.',

@@ -80,6 +80,8 @@ const zhCN = {
     retry: '重试',
     save: '保存',
     listSeparator: '、',
+    clauseSeparator: '；',
+    labelSeparator: '：',
   },
   error: {
     network: '无法连接服务器，请检查网络后重试。已填写的内容仍然保留。',
