@@ -19,6 +19,7 @@ export const zh = {
   deleteConfirm: '确定删除版式“{name}”吗？删除后不可恢复。',
   deleteTitle: '删除版式',
   deleted: '已删除版式“{name}”',
+  ok: '知道了',
   inUseScreens: '无法删除：以下屏幕正在使用此版式：{names}。请先在屏幕管理中为它们换用其他版式。',
   inUseLayouts: '无法删除：以下版式以它为基础版式：{names}。请先修改或删除这些版式。',
   // The editor
@@ -122,6 +123,7 @@ export const en: typeof zh = {
   deleteConfirm: 'Delete the layout “{name}”? This cannot be undone.',
   deleteTitle: 'Delete layout',
   deleted: 'Layout “{name}” deleted',
+  ok: 'OK',
   inUseScreens: 'Cannot delete: these screens use this layout: {names}. Give them another layout under Screens first.',
   inUseLayouts: 'Cannot delete: these layouts use it as their base: {names}. Change or delete them first.',
   back: 'Back to layouts',
