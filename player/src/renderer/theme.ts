@@ -1,4 +1,4 @@
-import { legibleCharHeightPx } from '../../../content/index.js';
+import { legibleCharHeightPx, regionTypeScale } from '../../../content/index.js';
 
 /** Colours of the government-blue theme, chosen for contrast on LED walls. */
 export const COLORS = {
@@ -22,13 +22,6 @@ export interface TypeScale {
 
 /** Chooses sizes from the region height, bounded below by the screen's legible height. */
 export function typeScale(regionHeight: number, viewingDistanceM: number, pixelPitchMm: number, mmPerMetre?: number): TypeScale {
-  const min = legibleCharHeightPx(viewingDistanceM, pixelPitchMm, mmPerMetre);
-  const body = Math.max(min, Math.floor(regionHeight / 16));
-  return {
-    body,
-    title: Math.round(body * 1.2),
-    small: min,
-    lineHeight: Math.round(body * 1.45),
-    padding: Math.max(4, Math.round(body * 0.5)),
-  };
+  // The sums live in content/ so that the composer's legibility warnings agree with what is drawn.
+  return regionTypeScale(regionHeight, legibleCharHeightPx(viewingDistanceM, pixelPitchMm, mmPerMetre));
 }
