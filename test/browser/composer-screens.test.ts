@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { regionShowing, screenOpen, type ContentKind, type Manifest } from '../../content/index.js';
 import type { ZoneCastHandle } from '../../player/src/state.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { launchChromium, loginComposer, openPlayer, playerState } from '../helpers/browser.js';
@@ -21,6 +22,19 @@ const IDENTIFY_TEST_MS = 2500;
 const shots = process.env.ZONECAST_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs/screenshots') : null;
 
 type Marked = typeof globalThis & { zonecast?: ZoneCastHandle; __marker?: number };
+
+/** The first instant from now, in opening hours, 1 s into a slot in which some region of `m` shows an item of `kind`. */
+function instantShowing(m: Manifest, kind: ContentKind): number {
+  const from = Date.now() + 60_000;
+  for (let at = from; at < from + 8 * 86_400_000; at += 5000) {
+    if (!screenOpen(m, at)) continue;
+    for (const r of m.layout?.regions ?? []) {
+      const s = r.widget ? null : regionShowing(r, at, m.timeZone);
+      if (s && m.items[s.itemId]?.kind === kind && s.slotEnd - s.slotStart > 8000) return s.slotStart + 1000;
+    }
+  }
+  throw new Error(`${m.screen.name} shows no ${kind} in the next week`);
+}
 
 beforeAll(async () => {
   t = await buildTestApp({ demo: true });
@@ -126,5 +140,50 @@ describe('the screens page', () => {
     expect(errors).toEqual([]);
     await context.close();
     await player.context.close();
+  });
+
+  it('draws thumbnails again and again beside the live preview of the same picture and video, without a page error', async () => {
+    // The thumbnails make and destroy a renderer for each screen while the selected screen's
+    // preview keeps drawing the same manifest: a picture or a video both draw must survive it.
+    const m = await t.app.manifests.resolve(SCREEN);
+    const picture = instantShowing(m, 'image');
+    const video = instantShowing(m, 'video');
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`${e.message}\n${e.stack ?? ''}`));
+    // Under page.clock, pixi's frames run from Playwright's fake timers, which log what a frame
+    // throws (console.error) instead of letting it reach the page as an uncaught error.
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /^\w*Error\b/.test(msg.text())) errors.push(msg.text());
+    });
+    await page.clock.setFixedTime(picture);
+    await loginComposer(page, t.url, 'beiji-editor');
+    await page.goto(`${t.url}/composer/#/screens?screen=${SCREEN}`);
+    const thumbs = page.locator('[data-testid^=screen-thumb-]');
+    const allDrawn = () => page.waitForFunction(() => {
+      const all = [...document.querySelectorAll('[data-testid^=screen-thumb-]')];
+      return all.length > 0 && all.every((e) => e.getAttribute('data-state') === 'ready');
+    }, null, { timeout: 60_000 });
+    await page.locator('[data-testid=screen-preview] [data-testid=manifest-preview][data-state=ready]').waitFor({ timeout: 60_000 });
+    // The preview renders at 2 frames a second; 40 animation frames take at least 660 ms.
+    const frames = () => page.evaluate(() => new Promise<void>((resolve) => {
+      let n = 0;
+      const next = (): void => void (++n >= 40 ? resolve() : requestAnimationFrame(next));
+      requestAnimationFrame(next);
+    }));
+    for (const at of [picture, video, picture]) {
+      await page.clock.setFixedTime(at);
+      await page.getByTestId('screens-refresh').click();
+      await allDrawn();
+      // The clock's seconds change, so pixi builds the preview's frame afresh from every texture it draws.
+      for (const later of [1000, 2000]) {
+        await page.clock.setFixedTime(at + later);
+        await frames();
+      }
+    }
+    expect(await thumbs.count()).toBeGreaterThan(1);
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });

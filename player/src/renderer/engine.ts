@@ -56,12 +56,17 @@ export class ZoneCastRenderer {
   private lastIdle = '';
   private firstFrameMs: number | null = null;
   private pattern: { kind: PatternKind; view: Container } | null = null;
+  /** Set by destroy(): awaited work that finishes later (glyphs, textures) must not touch the app. */
+  private destroyed = false;
+  /** Read once: after destroy() the app's renderer is gone, and state() still answers. */
+  readonly rendererName: RendererName;
 
   private constructor(
     readonly app: Application,
     private readonly opts: RendererOptions,
   ) {
     this.textures = new TextureStore(opts.resolveUrl);
+    this.rendererName = app.renderer.type === RendererType.WEBGL ? 'webgl' : app.renderer.type === RendererType.WEBGPU ? 'webgpu' : 'canvas';
     // pixi 8.22 sets a text texture's entry in CanvasTextSystem._activeTextures to null when the
     // last Text using it goes, but never deletes the key (the text plus its style's id, so one
     // per Text ever drawn, a clock's every second): let pixi's GC sweep it like its own hashes.
@@ -88,24 +93,14 @@ export class ZoneCastRenderer {
     return new ZoneCastRenderer(app, opts);
   }
 
-  get rendererName(): RendererName {
-    switch (this.app.renderer.type) {
-      case RendererType.WEBGL:
-        return 'webgl';
-      case RendererType.WEBGPU:
-        return 'webgpu';
-      default:
-        return 'canvas';
-    }
-  }
-
   /**
    * Accepts a new manifest. Its glyphs and textures load first; it then takes over at the next
    * item boundary of the current one (at once when nothing is showing, or when `immediate`).
    */
   async setManifest(m: Manifest, opts: { readonly immediate?: boolean } = {}): Promise<void> {
-    if (this.manifest?.version === m.version || this.pending?.manifest.version === m.version) return;
+    if (this.destroyed || this.manifest?.version === m.version || this.pending?.manifest.version === m.version) return;
     await loadGlyphs(manifestText(m));
+    if (this.destroyed) return;
     const now = this.opts.now();
     // A preview follows its editor at once; a screen waits so that no item is cut short.
     this.pending = { manifest: m, swapAt: opts.immediate ? now : this.nextBoundary(now) };
@@ -147,6 +142,7 @@ export class ZoneCastRenderer {
    * Once the pattern is on the canvas, the canvas carries `data-pattern="<kind>"`.
    */
   showPattern(kind: PatternKind | null): void {
+    if (this.destroyed) return;
     const canvas = this.opts.canvas;
     delete canvas.dataset.pattern;
     this.pattern?.view.destroy({ children: true, texture: true, textureSource: true });
@@ -165,6 +161,7 @@ export class ZoneCastRenderer {
   }
 
   private frame(): void {
+    if (this.destroyed) return;
     const now = this.opts.now();
     if (this.pending && now >= this.pending.swapAt) {
       const { manifest } = this.pending;
@@ -214,16 +211,28 @@ export class ZoneCastRenderer {
       pendingVersion: this.pending?.manifest.version ?? null,
       open: this.manifest ? screenOpen(this.manifest, now) : false,
       regions,
-      fps: Math.round(this.app.ticker.FPS),
+      fps: this.destroyed ? 0 : Math.round(this.app.ticker.FPS),
       textures: this.textures.count,
       now,
       firstFrameMs: this.firstFrameMs,
     };
   }
 
+  /**
+   * Frees the app and everything drawn. Safe at any moment, also while a manifest, its glyphs or
+   * its textures are still loading (what finishes later is dropped), and more than once.
+   */
   destroy(): void {
+    if (this.destroyed) return;
+    this.showPattern(null);
+    this.destroyed = true;
+    this.pending = null;
     for (const r of this.regions) r.destroy();
-    delete this.opts.canvas.dataset.pattern;
+    this.regions = [];
+    // Whatever an item did not give back yet: shared textures stay with other renderers on the page.
+    this.textures.dispose();
+    // What is left on the stage is this renderer's own (idle screen, text) or an embedder's layer
+    // it has detached first; textures shared through the page's Assets cache went with the regions.
     this.app.destroy({ removeView: false }, { children: true, texture: true, textureSource: true });
   }
 }

@@ -30,6 +30,7 @@ export class RegionView {
   private readonly ctx: ViewContext;
   /** A texture loaded ahead for the next slot, held until that slot's view has taken it. */
   private prefetched: { slotStart: number; url: string } | null = null;
+  private destroyed = false;
 
   constructor(
     readonly region: ManifestRegion,
@@ -50,6 +51,7 @@ export class RegionView {
 
   /** Shows what `showing` says at `now`; `null` leaves the region empty. */
   update(now: number, showing: RegionShowing | null): void {
+    if (this.destroyed) return;
     if (this.clock) {
       this.clock.update(now);
       return;
@@ -107,7 +109,10 @@ export class RegionView {
     };
   }
 
+  /** Destroys the views and gives back their textures; safe more than once. */
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     if (this.prefetched) this.ctx.textures.release(this.prefetched.url);
     this.prefetched = null;
     this.current?.view.destroy();

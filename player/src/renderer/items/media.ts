@@ -1,4 +1,4 @@
-import { Container, Graphics, Sprite, Text, Texture, VideoSource } from 'pixi.js';
+import { Container, Graphics, Sprite, Text, Texture, VideoSource, detectVideoAlphaMode } from 'pixi.js';
 import { findAsset, type ContentOf, type RegionShowing } from '../../../../content/index.js';
 import { FONT_FAMILY } from '../fonts.js';
 import { ellipsize } from '../text.js';
@@ -33,8 +33,9 @@ export class PictureView implements ItemView {
     const fit = item.kind === 'image' ? item.fit : 'contain';
     if (this.url) {
       const url = this.url;
-      void ctx.textures.acquire(url).then((texture) => {
-        if (this.destroyed) return;
+      // Destroyed while loading: nothing is drawn, and destroy() has given the texture back.
+      ctx.textures.acquire(url).then((texture) => {
+        if (this.destroyed || texture.destroyed) return;
         const sprite = new Sprite(texture);
         const r = fitRect(texture.width, texture.height, ctx.width, boxH, fit);
         sprite.position.set(r.x, r.y);
@@ -44,7 +45,7 @@ export class PictureView implements ItemView {
         this.container.addChildAt(mask, 0);
         this.container.addChildAt(sprite, 0);
         if (item.kind === 'service-map') this.drawMarkers(item, r);
-      });
+      }, () => undefined);
     }
     if (captionText) {
       const bar = new Graphics().rect(0, boxH, ctx.width, captionH).fill(COLORS.panel);
@@ -72,6 +73,7 @@ export class PictureView implements ItemView {
   update(_now: number, _slot: RegionShowing): void {}
 
   destroy(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
     if (this.url) this.ctx.textures.release(this.url);
     this.container.destroy({ children: true, context: true });
@@ -85,6 +87,10 @@ export class VideoView implements ItemView {
   readonly page = 0;
   private readonly video: HTMLVideoElement | null = null;
   private readonly texture: Texture | null = null;
+  private readonly place: () => void = () => undefined;
+  /** Settles once pixi's VideoSource.load() is past its wait for the video alpha mode. */
+  private loadWaited: Promise<void> = Promise.resolve();
+  private destroyed = false;
 
   constructor(item: ContentOf<'video'>, ctx: ViewContext) {
     const asset = findAsset(ctx.manifest.assets, item.mediaHash, ctx.width, ctx.height);
@@ -96,19 +102,23 @@ export class VideoView implements ItemView {
     video.crossOrigin = 'anonymous';
     video.src = asset.url;
     this.video = video;
-    // Loaded here rather than by pixi (autoLoad), so that a view destroyed while pixi still awaits
-    // its alpha-mode check does not end in an unhandled rejection (pixi reads the nulled resource).
-    const source = new VideoSource({ resource: video, autoPlay: true, loop: true, muted: true, autoLoad: false });
-    source.load().catch(() => undefined);
+    const source = new VideoSource({ resource: video, autoPlay: true, loop: true, muted: true });
+    // The source's constructor starts load(), which awaits detectVideoAlphaMode() (slow the first
+    // time in a page) and then reads its video: a source destroyed before that throws on the null
+    // resource ('videoWidth'). A wait on the same answer queued now runs right after load()'s own.
+    this.loadWaited = detectVideoAlphaMode().then(
+      () => undefined,
+      () => undefined,
+    );
     this.texture = new Texture({ source });
     const sprite = new Sprite(this.texture);
-    const place = () => {
+    this.place = () => {
       const r = fitRect(video.videoWidth || 16, video.videoHeight || 9, ctx.width, ctx.height, 'contain');
       sprite.position.set(r.x, r.y);
       sprite.setSize(r.width, r.height);
     };
-    video.addEventListener('loadedmetadata', place);
-    place();
+    video.addEventListener('loadedmetadata', this.place);
+    this.place();
     this.container.addChild(sprite);
     void video.play().catch(() => undefined);
   }
@@ -116,12 +126,17 @@ export class VideoView implements ItemView {
   update(_now: number, _slot: RegionShowing): void {}
 
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     if (this.video) {
+      this.video.removeEventListener('loadedmetadata', this.place);
       // No load() here: it would fire media events at pixi's video source after it is destroyed.
       this.video.pause();
       this.video.removeAttribute('src');
     }
-    this.texture?.destroy(true);
     this.container.destroy({ children: true, context: true });
+    // The sprite is gone, so nothing draws the texture meanwhile.
+    const texture = this.texture;
+    if (texture) void this.loadWaited.then(() => texture.destroy(true));
   }
 }
