@@ -78,6 +78,7 @@ const en: Messages = {
     listSeparator: ', ',
     clauseSeparator: '; ',
     labelSeparator: ': ',
+    withDetail: '{text} ({detail})',
   },
   error: {
     network: 'Cannot reach the server; check the network and try again. What you typed is still here.',

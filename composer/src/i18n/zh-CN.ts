@@ -82,6 +82,8 @@ const zhCN = {
     listSeparator: '、',
     clauseSeparator: '；',
     labelSeparator: '：',
+    /** Something with a detail after it in brackets. */
+    withDetail: '{text}（{detail}）',
   },
   error: {
     network: '无法连接服务器，请检查网络后重试。已填写的内容仍然保留。',
