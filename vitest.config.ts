@@ -1,27 +1,9 @@
-import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
-
-/** A project of browser test files that run one at a time (Chromium, SwiftShader and a server each). */
-function browserLane(name: string, include: string[], exclude: string[]): TestProjectInlineConfiguration {
-  return {
-    test: {
-      name,
-      include,
-      exclude,
-      environment: 'node',
-      pool: 'forks',
-      // Builds the player and the composer once per run, whichever lane starts first.
-      globalSetup: ['test/browser/global-setup.ts'],
-      fileParallelism: false,
-      testTimeout: 180_000,
-      hookTimeout: 120_000,
-    },
-  };
-}
+import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     // vitest's default is one worker fewer than the cores: on CI's two, a single file at a time.
-    // Three lets the server tests and both browser lanes run side by side.
+    // The unit and server files mostly wait on sockets, fsyncs and scrypt: three at a time.
     maxWorkers: 3,
     projects: [
       { test: { name: 'unit', include: ['test/content/**/*.test.ts', 'test/player/**/*.test.ts', 'test/composer/**/*.test.ts'], environment: 'node' } },
@@ -35,10 +17,21 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      // Two lanes of browser tests, each one file at a time, side by side: most of a browser
-      // test's time is waiting (rotations, reconnections, fsyncs), not computing.
-      browserLane('browser-player', ['test/browser/**/*.test.ts'], ['test/browser/composer-*.test.ts']),
-      browserLane('browser-composer', ['test/browser/composer-*.test.ts'], []),
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          globalSetup: ['test/browser/global-setup.ts'],
+          // Chromium, SwiftShader and the server share two cores, and resilience.test.ts rebuilds
+          // dist/player under the others: one browser test file at a time. vitest runs these
+          // files after the unit and server files, which share the workers below.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });
