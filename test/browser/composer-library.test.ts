@@ -132,7 +132,13 @@ describe('the content library', () => {
     expect(asset).toBeDefined();
     await player.page.waitForFunction((v) => (globalThis as unknown as { zonecast: ZoneCastHandle }).zonecast.state().manifestVersion === v, manifest.version, { timeout: 30_000 });
     // …and, as its side column comes round to it, shows it, with the picture fetched.
-    await player.page.waitForFunction((itemId) => (globalThis as unknown as { zonecast: ZoneCastHandle }).zonecast.state().regions?.side?.itemId === itemId, id, { timeout: 60_000 });
+    // A loaded machine slows the rotation down; on failure, say what the player shows instead.
+    await player.page
+      .waitForFunction((itemId) => (globalThis as unknown as { zonecast: ZoneCastHandle }).zonecast.state().regions?.side?.itemId === itemId, id, { timeout: 120_000 })
+      .catch(async (e: unknown) => {
+        const state = await player.page.evaluate(() => (globalThis as unknown as { zonecast: ZoneCastHandle }).zonecast.state());
+        throw new Error(`the player never showed ${id} in side: ${JSON.stringify({ regions: state.regions, now: state.now, manifestVersion: state.manifestVersion })}`, { cause: e });
+      });
     expect(playerMedia.some((u) => asset && u.endsWith(asset.url))).toBe(true);
 
     // In the library the author sees it published.
