@@ -1,48 +1,73 @@
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionShowing, screenOpen, type ContentKind, type Manifest } from '../../content/index.js';
 import type { ZoneCastHandle } from '../../player/src/state.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { launchChromium, loginComposer, openPlayer, playerState } from '../helpers/browser.js';
+import { buildTestApp, type TestApp, type TestUser } from '../helpers/app.js';
+import { launchChromium, openPlayer, playerState, signedInContext } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/process.js';
 
 /**
  * The screens page end to end: a town editor selects the running 北极镇 screen, sees what it shows
  * drawn by the player's renderer, renames it (the player gets a new manifest), has it identify
  * itself (its new name large on the wall, then gone) and reloads it remotely (it comes back
- * playing the same manifest).
+ * playing the same manifest). Then its thumbnail is drawn again and again beside the live preview.
+ *
+ * Both tests use one composer page, signed in with a session cookie (the login form is tested
+ * elsewhere): the composer loads once, and its thumbnails stay cached from one test to the next.
  */
 
 let t: TestApp;
 let browser: Browser;
+let editor: TestUser;
+let composer: BrowserContext;
+let page: Page;
+/** Uncaught errors of the composer page, checked at the end of each test. */
+const errors: string[] = [];
 const SCREEN = 'scr-beiji';
 /** The player shows identify this long here (IDENTIFY_MS in production), so the test need not wait 10 s. */
-const IDENTIFY_TEST_MS = 2500;
+const IDENTIFY_TEST_MS = 1500;
 const shots = process.env.ZONECAST_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs/screenshots') : null;
 
 type Marked = typeof globalThis & { zonecast?: ZoneCastHandle; __marker?: number };
 
-/** The first instant from now, in opening hours, 1 s into a slot in which some region of `m` shows an item of `kind`. */
+/** The first instant from now, in opening hours, at the start of a slot of 10 s or more in which some region of `m` shows an item of `kind`. */
 function instantShowing(m: Manifest, kind: ContentKind): number {
   const from = Date.now() + 60_000;
   for (let at = from; at < from + 8 * 86_400_000; at += 5000) {
     if (!screenOpen(m, at)) continue;
     for (const r of m.layout?.regions ?? []) {
       const s = r.widget ? null : regionShowing(r, at, m.timeZone);
-      if (s && m.items[s.itemId]?.kind === kind && s.slotEnd - s.slotStart > 8000) return s.slotStart + 1000;
+      if (s && m.items[s.itemId]?.kind === kind && s.slotEnd - s.slotStart >= 10_000) return s.slotStart + 500;
     }
   }
   throw new Error(`${m.screen.name} shows no ${kind} in the next week`);
 }
 
 beforeAll(async () => {
-  t = await buildTestApp({ demo: true });
-  await t.addUser({ username: 'beiji-editor', displayName: '北极镇编辑', role: 'editor', zoneId: 'beiji' });
-  await t.listen();
-  browser = await launchChromium();
+  // Chromium starts while the demo city is seeded.
+  const launching = launchChromium();
+  try {
+    t = await buildTestApp({ demo: true });
+    editor = await t.addUser({ username: 'beiji-editor', displayName: '北极镇编辑', role: 'editor', zoneId: 'beiji' });
+    await t.listen();
+  } finally {
+    browser = await launching;
+  }
+  composer = await signedInContext(browser, t.url, editor.cookie);
+  // The page's Date.now() can be moved to an instant the test picks (timers and frames stay real);
+  // it reads the true time until then, and again after a reload.
+  await composer.addInitScript(() => {
+    const real = Date.now.bind(Date);
+    let offset = 0;
+    Date.now = () => real() + offset;
+    Object.assign(globalThis, { zcSetNow: (at: number) => (offset = at - real()) });
+  });
+  page = await composer.newPage();
+  page.on('pageerror', (e) => errors.push(`${e.message}\n${e.stack ?? ''}`));
 });
 afterAll(async () => {
+  await composer?.close();
   await browser?.close();
   await t?.close();
 });
@@ -51,15 +76,13 @@ describe('the screens page', () => {
   it('shows the screen, renames it, identifies and reloads its player', async () => {
     const token = t.demo.find((d) => d.id === SCREEN)?.token;
     if (!token) throw new Error(`no demo screen ${SCREEN}`);
-    const player = await openPlayer(browser, t.url, token, { context: { viewport: { width: 1152, height: 384 } }, query: `identifyMs=${IDENTIFY_TEST_MS}` });
+    errors.length = 0;
+    // The wall's player starts while the editor opens the screens page.
+    const [player] = await Promise.all([
+      openPlayer(browser, t.url, token, { context: { viewport: { width: 1152, height: 384 } }, query: `identifyMs=${IDENTIFY_TEST_MS}` }),
+      page.goto(`${t.url}/composer/#/screens`),
+    ]);
     const before = (await playerState(player.page)).manifestVersion;
-
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(`${e.message}\n${e.stack ?? ''}`));
-    await loginComposer(page, t.url, 'beiji-editor');
-    await page.getByTestId('nav-screens').click();
 
     // Its row shows it online with a still thumbnail; selected, its live preview is drawn by WebGL.
     await page.waitForFunction((id) => document.querySelector(`[data-testid="screens-row-${id}"]`)?.getAttribute('data-online') === 'true', SCREEN, { timeout: 30_000 });
@@ -71,12 +94,14 @@ describe('the screens page', () => {
     await page.locator(`[data-testid=screen-thumb-${SCREEN}][data-state=ready]`).waitFor({ timeout: 60_000 });
     await expect(page.getByTestId('screen-legible').getAttribute('data-px')).resolves.toBe('21'); // ⌈10 m × 8.3 ÷ 4 mm⌉
 
-    // Rename and save: the player gets a new manifest carrying the new name.
+    // Rename and save: the player gets a new manifest carrying the new name. It takes over at the
+    // next item boundary (pending until then) and is kept for the next start at once.
     const name = '北极镇政务公开专区一号屏';
     await page.getByTestId('screen-name').fill(name);
     await page.getByTestId('screen-save').click();
     const after = await player.page.waitForFunction((old) => {
-      const v = (globalThis as Marked).zonecast?.state().manifestVersion;
+      const s = (globalThis as Marked).zonecast?.state();
+      const v = s?.pendingVersion ?? s?.manifestVersion;
       return v && v !== old ? v : null;
     }, before, { timeout: 30_000 });
     const version = (await after.jsonValue()) as string;
@@ -86,9 +111,10 @@ describe('the screens page', () => {
 
     // Identify: the wall shows its new name large, then by itself clears.
     await page.getByTestId('screen-identify').click();
-    await player.page.waitForFunction(() => (globalThis as Marked).zonecast?.state().identifying === true, null, { timeout: 15_000 });
-    expect(await player.page.locator('#identify').textContent()).toContain(name);
-    await expect(page.getByTestId('screen-command-result').getAttribute('data-delivered')).resolves.toBe('1');
+    // Read in the page while it shows, however briefly that is.
+    const shown = await player.page.waitForFunction(() => ((globalThis as Marked).zonecast?.state().identifying === true ? document.querySelector('#identify')?.textContent || null : null), null, { timeout: 15_000 });
+    expect(await shown.jsonValue()).toContain(name);
+    await page.locator('[data-testid=screen-command-result][data-delivered="1"]').waitFor({ timeout: 15_000 });
     if (shots) await page.screenshot({ path: path.join(shots, 'screens.png') });
     await player.page.waitForFunction(() => (globalThis as Marked).zonecast?.state().identifying === false, null, { timeout: IDENTIFY_TEST_MS + 15_000 });
     expect(await player.page.locator('#identify').count()).toBe(0);
@@ -110,7 +136,7 @@ describe('the screens page', () => {
       version,
       { timeout: 60_000 },
     );
-    await expect(page.getByTestId('screen-command-result').getAttribute('data-delivered')).resolves.toBe('1');
+    await page.locator('[data-testid=screen-command-result][data-delivered="1"]').waitFor({ timeout: 15_000 });
 
     // Everyday use at 1366×768: the keyboard reaches the page and the menu, and no page the
     // editor has scrolls sideways or pushes the menu off the screen.
@@ -138,7 +164,6 @@ describe('the screens page', () => {
       expect(fit.below, fit.page).toBeLessThanOrEqual(0);
     }
     expect(errors).toEqual([]);
-    await context.close();
     await player.context.close();
   });
 
@@ -148,42 +173,48 @@ describe('the screens page', () => {
     const m = await t.app.manifests.resolve(SCREEN);
     const picture = instantShowing(m, 'image');
     const video = instantShowing(m, 'video');
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(`${e.message}\n${e.stack ?? ''}`));
-    // Under page.clock, pixi's frames run from Playwright's fake timers, which log what a frame
-    // throws (console.error) instead of letting it reach the page as an uncaught error.
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /^\w*Error\b/.test(msg.text())) errors.push(msg.text());
-    });
-    await page.clock.setFixedTime(picture);
-    await loginComposer(page, t.url, 'beiji-editor');
-    await page.goto(`${t.url}/composer/#/screens?screen=${SCREEN}`);
-    const thumbs = page.locator('[data-testid^=screen-thumb-]');
-    const allDrawn = () => page.waitForFunction(() => {
-      const all = [...document.querySelectorAll('[data-testid^=screen-thumb-]')];
-      return all.length > 0 && all.every((e) => e.getAttribute('data-state') === 'ready');
-    }, null, { timeout: 60_000 });
-    await page.locator('[data-testid=screen-preview] [data-testid=manifest-preview][data-state=ready]').waitFor({ timeout: 60_000 });
-    // The preview renders at 2 frames a second; 40 animation frames take at least 660 ms.
-    const frames = () => page.evaluate(() => new Promise<void>((resolve) => {
-      let n = 0;
-      const next = (): void => void (++n >= 40 ? resolve() : requestAnimationFrame(next));
+    errors.length = 0;
+    const setNow = (at: number) => page.evaluate((to) => (globalThis as typeof globalThis & { zcSetNow(at: number): void }).zcSetNow(to), at);
+    /** Waits `n` animation frames: the preview draws 2 frames a second, so 40 hold one of them and 90 three. */
+    const frames = (n: number) => page.evaluate((count) => new Promise<void>((resolve) => {
+      let i = 0;
+      const next = (): void => void (++i >= count ? resolve() : requestAnimationFrame(next));
       requestAnimationFrame(next);
-    }));
-    for (const at of [picture, video, picture]) {
-      await page.clock.setFixedTime(at);
-      await page.getByTestId('screens-refresh').click();
-      await allDrawn();
-      // The clock's seconds change, so pixi builds the preview's frame afresh from every texture it draws.
-      for (const later of [1000, 2000]) {
-        await page.clock.setFixedTime(at + later);
-        await frames();
-      }
+    }), n);
+    /** Presses 刷新 and waits until the thumbnail has been drawn afresh: loading, then ready or failed. */
+    const redraw = () => page.evaluate((id) => new Promise<void>((resolve, reject) => {
+      const el = document.querySelector(`[data-testid=screen-thumb-${id}]`);
+      if (!el) throw new Error(`no thumbnail of ${id}`);
+      const timer = setTimeout(() => reject(new Error(`the thumbnail stayed ${el.getAttribute('data-state')}`)), 60_000);
+      let loading = false;
+      new MutationObserver((_, observer) => {
+        if (el.getAttribute('data-state') === 'loading') loading = true;
+        else if (loading) {
+          observer.disconnect();
+          clearTimeout(timer);
+          resolve();
+        }
+      }).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+      document.querySelector<HTMLElement>('[data-testid=screens-refresh]')?.click();
+    }), SCREEN);
+
+    await page.goto(`${t.url}/composer/#/screens?screen=${SCREEN}`);
+    // Its row alone, so that each round draws one thumbnail: the one sharing the preview's manifest.
+    await page.getByTestId('screens-search').fill(SCREEN);
+    const thumb = page.locator(`[data-testid=screen-thumb-${SCREEN}]`);
+    await page.locator('[data-testid=screen-preview] [data-testid=manifest-preview][data-state=ready]').waitFor({ timeout: 60_000 });
+    for (const at of [picture, video]) {
+      await thumb.and(page.locator('[data-state=ready]')).waitFor({ timeout: 60_000 });
+      // The preview shows the picture (the video) before the thumbnail draws it too, and goes on
+      // drawing it after the thumbnail's renderer is gone, with a new clock text each second, so
+      // that pixi builds its frame afresh from every texture it draws.
+      await setNow(at);
+      await frames(40);
+      await redraw();
+      expect(await thumb.getAttribute('data-state')).toBe('ready');
+      await frames(90);
     }
-    expect(await thumbs.count()).toBeGreaterThan(1);
+    expect(await thumb.getAttribute('data-version')).toBe(m.version);
     expect(errors).toEqual([]);
-    await context.close();
   });
 });

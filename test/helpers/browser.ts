@@ -72,3 +72,14 @@ export async function loginComposer(page: Page, baseUrl: string, username: strin
   await page.getByTestId('login-submit').click();
   await page.getByTestId('nav-zones').waitFor({ timeout: 30_000 });
 }
+
+/**
+ * A context already signed in to the composer with a session cookie (`TestApp.addUser` or
+ * `sessionCookie`), for tests that are not about the login form: it saves loading the login page.
+ */
+export async function signedInContext(browser: Browser, baseUrl: string, cookie: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, ...options });
+  const eq = cookie.indexOf('=');
+  await context.addCookies([{ name: cookie.slice(0, eq), value: cookie.slice(eq + 1), url: baseUrl }]);
+  return context;
+}
