@@ -14,11 +14,11 @@
  *   npm run bench:alert -- --smoke               200 players, 2 rounds: does it work
  *   npm run bench:alert -- --players 1000 --reps 10 --procs 3
  *   npm run bench:alert -- --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   npm run bench:alert -- --player-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof-players"
  *
- * Only a run with the defaults rewrites bench/results/alert.md. The set-up is most of a default
- * run: creating and connecting 10,000 screens takes 15–20 minutes on two cores, because every
- * screen created, and every screen's first "last seen" write on connecting, deep-copies the whole
- * `screens` collection in the store (copy on first access), once per mutation.
+ * Only a run with the defaults rewrites bench/results/alert.md. The screens are made through the
+ * bench's bulk route, a thousand per store write; connecting them writes each one's "last seen"
+ * without copying the screens (see noteSeen in server/services/realtime.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,6 +42,7 @@ const { values: opts } = parseArgs({
     procs: { type: 'string', default: 'auto' },
     smoke: { type: 'boolean', default: false },
     'server-node-args': { type: 'string', default: '' },
+    'player-node-args': { type: 'string', default: '' },
   },
 });
 
@@ -56,7 +57,8 @@ const REPS = opts.smoke ? 2 : whole('reps', opts.reps, 1);
 const WARMUP = opts.smoke ? 1 : whole('warmup', opts.warmup, 1);
 const PROCS = opts.procs === 'auto' ? null : whole('procs', opts.procs, 1);
 const SERVER_NODE_ARGS = opts['server-node-args'].split(' ').filter(Boolean);
-const IS_DEFAULT_RUN = !opts.smoke && PLAYER_COUNTS.join(',') === '1000,10000' && REPS === 5 && WARMUP === 1 && PROCS === null && SERVER_NODE_ARGS.length === 0;
+const PLAYER_NODE_ARGS = opts['player-node-args'].split(' ').filter(Boolean);
+const IS_DEFAULT_RUN = !opts.smoke && PLAYER_COUNTS.join(',') === '1000,10000' && REPS === 5 && WARMUP === 1 && PROCS === null && SERVER_NODE_ARGS.length === 0 && PLAYER_NODE_ARGS.length === 0;
 
 /** The issue's target: at this many players the alert's p99 within this multiple of the bare emit's. */
 const RATIO_TARGET = 1.5;
@@ -92,14 +94,25 @@ async function allDisplayed(fleet: Fleet, alertId: string, n: number): Promise<b
 }
 
 let alertSeq = 0;
+/** Bare emits so far: each player process numbers them the same way. */
+let bareSeq = 0;
 
 /**
  * One alert to the city (every screen): t0, `POST /api/alerts`, each player acknowledges; the
  * latencies come from the delivery board. The all clear follows, off the clock, so that the
  * alerts of a run do not all stay active.
  */
+/** The server's CPU time so far (user + system), in ms. */
+async function serverCpuMs(admin: Api): Promise<number> {
+  const { user, system } = await admin.get<{ user: number; system: number }>('/api/_bench/cpu');
+  return (user + system) / 1000;
+}
+
 async function alertRound(admin: Api, fleet: Fleet, cityId: string, players: number): Promise<AlertRound> {
   await quiet(fleet);
+  await fleet.collect();
+  const playersCpu0 = (await fleet.stats()).cpuMs;
+  const cpu0 = await serverCpuMs(admin);
   const input: AlertInput = {
     severity: 'extreme',
     // The same length every round: the payload does not change size.
@@ -114,18 +127,22 @@ async function alertRound(admin: Api, fleet: Fleet, cityId: string, players: num
   const alert = await admin.post<Alert>('/api/alerts', input);
   const responseMs = performance.now() - tp;
   await allDisplayed(fleet, alert.id, players);
-  await quiet(fleet);
+  const playersCpuMs = (await quiet(fleet)).cpuMs - playersCpu0;
+  const cpuMs = (await serverCpuMs(admin)) - cpu0;
+  const sent = (await fleet.sentAt(alert.id)).map((at) => at - t0);
   const board = await admin.get<{ deliveries: Delivery[] }>(`/api/alerts/${alert.id}/deliveries`);
   const latencies: number[] = [];
   for (const d of board.deliveries) if (d.state === 'displayed' && d.displayedAt) latencies.push(Date.parse(d.displayedAt) - t0);
   const trace = await admin.get<Trace>(`/api/_bench/trace?since=${t0}`);
   await admin.post(`/api/alerts/${alert.id}/clear`);
   const emit = trace.broadcasts.find((b) => b.event === 'alert:show' && !b.acked);
-  // The first to start after t0: the alert's own (entries are listed as they finish).
-  const write = [...trace.writes].sort((a, b) => a.start - b.start)[0];
   const emitAt = emit?.start ?? Number.NaN;
+  // The alert's own writes, which the emit waits for: its board in the delivery journal and the
+  // alert in the store, which is written alongside and takes effect once the board is durable.
+  const before = trace.writes.filter((w) => w.end <= emitAt).sort((a, b) => a.start - b.start);
   const lastAck = t0 + Math.max(...latencies);
   const fanIn = trace.writes.filter((w) => w.start >= emitAt && w.start <= lastAck);
+  const gcMs = trace.gcs.filter((g) => g.start <= lastAck).reduce((sum, g) => sum + (g.end - g.start), 0);
   return {
     latencies,
     displayed: latencies.length,
@@ -133,7 +150,11 @@ async function alertRound(admin: Api, fleet: Fleet, cityId: string, players: num
     createdMs: Date.parse(alert.createdAt) - t0,
     emitMs: emitAt - t0,
     emitLoopMs: emit ? emit.end - emit.start : Number.NaN,
-    createWriteMs: write ? write.end - write.start : Number.NaN,
+    createWriteMs: before.length > 0 ? Math.max(...before.map((w) => w.end)) - Math.min(...before.map((w) => w.start)) : Number.NaN,
+    cpuMs,
+    playersCpuMs,
+    gcMs,
+    sent,
     fanInWrites: fanIn.length,
     fanInWriteMs: fanIn.reduce((sum, w) => sum + (w.end - w.start), 0),
   };
@@ -142,18 +163,30 @@ async function alertRound(admin: Api, fleet: Fleet, cityId: string, players: num
 /** The baseline: the same payload as one room emit with acknowledgement to the same room (the city's). */
 async function bareRound(admin: Api, fleet: Fleet, cityId: string, payload: AlertShow): Promise<BareRound> {
   await quiet(fleet);
+  await fleet.collect();
+  const playersCpu0 = (await fleet.stats()).cpuMs;
+  const cpu0 = await serverCpuMs(admin);
   const t0 = Date.now();
   const res = await admin.post<{ startedAt: number; expected: number; arrivals: number[]; timedOut: boolean }>('/api/_bench/emit-ack', {
     zoneId: cityId,
     payload,
     timeoutMs: ROUND_TIMEOUT_MS,
   });
+  const cpuMs = (await serverCpuMs(admin)) - cpu0;
+  const playersCpuMs = (await quiet(fleet)).cpuMs - playersCpu0;
+  const sent = (await fleet.sentAt(`bare#${++bareSeq}`)).map((at) => at - t0);
   const trace = await admin.get<Trace>(`/api/_bench/trace?since=${t0}`);
   const emit = trace.broadcasts.find((b) => b.acked);
+  const lastAck = Math.max(...res.arrivals);
+  const gcMs = trace.gcs.filter((g) => g.start <= lastAck).reduce((sum, g) => sum + (g.end - g.start), 0);
   return {
     latencies: res.arrivals.map((a) => a - t0),
     acknowledged: res.arrivals.length,
     reached: res.expected,
+    cpuMs,
+    playersCpuMs,
+    gcMs,
+    sent,
     emitMs: emit ? emit.start - t0 : Number.NaN,
     emitLoopMs: emit ? emit.end - emit.start : Number.NaN,
   };
@@ -161,8 +194,9 @@ async function bareRound(admin: Api, fleet: Fleet, cityId: string, payload: Aler
 
 /** GET /api/_bench/trace: the server's store writes and room emits, epoch ms with fractions. */
 interface Trace {
-  writes: { start: number; end: number; ok: boolean }[];
+  writes: { start: number; end: number; ok: boolean; target: 'store' | 'journal' }[];
   broadcasts: { start: number; end: number; event: string; acked: boolean }[];
+  gcs: { start: number; end: number }[];
 }
 
 interface Heap {
@@ -171,10 +205,12 @@ interface Heap {
   rss: number;
   sockets: number;
   storeBytes: number;
+  journalBytes: number;
 }
 
 async function runPlayers(players: number, problems: Map<string, number>): Promise<SizeResult> {
   const processes = processesFor(players);
+  bareSeq = 0;
   log(`${players} players: starting the server`);
   // The simulated players send no heartbeats; the offline sweep must not mark them offline mid-run.
   process.env.ZONECAST_OFFLINE_AFTER_S = String(24 * 3600);
@@ -183,11 +219,11 @@ async function runPlayers(players: number, problems: Map<string, number>): Promi
   try {
     const admin = await login(server.url, BENCH_ADMIN.username, BENCH_ADMIN.password);
     const ts = performance.now();
-    const fixture = await seedAlertFixture(admin, players, { concurrency: 64, progress: (n) => log(`  ${n} screens created`) });
+    const fixture = await seedAlertFixture(admin, players, { concurrency: 2, progress: (n) => log(`  ${n} screens created`) });
     const seedMs = performance.now() - ts;
     log(`  seeded 1 city, 1 town, ${players} screens in ${(seedMs / 1000).toFixed(1)} s`);
 
-    fleet = startFleet(fixture.screens, processes);
+    fleet = startFleet(fixture.screens, processes, PLAYER_NODE_ARGS);
     await sleep(1000);
     const before = await admin.get<Heap>('/api/_bench/heap');
     const { connected, ms: connectMs } = await fleet.connect(server.url, { concurrency: 50, timeoutMs: 60_000, progress: (n) => log(`  ${n} players connected`) });
@@ -248,6 +284,7 @@ async function runPlayers(players: number, problems: Map<string, number>): Promi
       seedMs,
       storeBytesBefore: after.storeBytes,
       storeBytesAfter: last.storeBytes,
+      journalBytesAfter: last.journalBytes,
     };
   } finally {
     await fleet?.close();
@@ -291,9 +328,16 @@ async function main(): Promise<void> {
     '',
     '### Where the time goes',
     '',
-    'From the server’s own trace (`GET /api/_bench/trace`: every store write and room emit, timed): milliseconds, p50 over ' +
-      'rounds except “emit → ack”, which is over every player of every round, measured from the start of each round’s emit. ' +
-      '“Emit loop” is the synchronous encode-and-write of the one packet to every socket.',
+    'From the server’s own trace (`GET /api/_bench/trace`: every store and delivery-journal write and every room emit, timed): ' +
+      'milliseconds, p50 over rounds except “emit → ack”, which is over every player of every round, measured from the start of ' +
+      'each round’s emit. “Its writes” span the alert’s board in the delivery journal and the alert in the store (written ' +
+      'alongside, taking effect once the board is durable), from the first call to the last made durable, which the emit waits for. “Emit loop” is the synchronous encode-and-write of the one packet to every socket. ' +
+      '“Writes during the fan-in” are the acknowledgement batches appended to the journal while acknowledgements arrive. ' +
+      '“Players sent” is when the simulated players sent their acknowledgement (same machine, same clock), which splits a ' +
+      'latency into the players’ part and the server’s. “Server GC” is the server’s garbage-collection pauses from t0 to the ' +
+      'last acknowledgement. “CPU per round” is the CPU time of the server process, and of the player processes together, ' +
+      'from just before the request until every acknowledgement was answered (for the alert, that includes the answers, ' +
+      'sent after the fan-in, and the players’ handling of them).',
     '',
     breakdown,
     '',
@@ -302,10 +346,14 @@ async function main(): Promise<void> {
     ...verdict.map((v) => `- ${v}`),
     '',
     'Set-up: 1 city and 1 town holding every screen, on one full-screen layout playing the zones’ 4 notices, so that ' +
-      'each screen has an ordinary manifest. The simulated players answer an alert as the player does, minus the frame: `alert:ack` ' +
-      '*received* on arrival, then *displayed*, each with `timeout(10 s).emitWithAck`; they send no heartbeats (so the ' +
-      'offline sweep is set beyond the run). Each alert gets its all clear after it is measured, off the clock; its ' +
-      'deliveries stay in the store, as they do in service. The server is a child process (`node --expose-gc --import tsx ' +
+      'each screen has an ordinary manifest; the screens are made a thousand per store write by the bench’s bulk route. The ' +
+      'simulated players answer an alert as the player does, minus the frame: `alert:ack` *displayed* at once, and *received* ' +
+      'only for an alert not displayed within `ALERT_POLICY.receivedAckAfterMs` (never here), with `timeout(10 s).emitWithAck`; ' +
+      'they send no heartbeats (so the offline sweep is set beyond the run). Before each round every player process runs a ' +
+      'full garbage collection, so that the garbage of its hundreds of simulated devices from earlier rounds is not collected ' +
+      'in the middle of a later one (a real player is a device of its own); the server is left alone. ' +
+      'Each alert gets its all clear after it is measured, ' +
+      'off the clock; its deliveries stay in the delivery journal, as they do in service. The server is a child process (`node --expose-gc --import tsx ' +
       'server/main.ts`, `LOG_LEVEL=warn`, fresh `DATA_DIR`, housekeeping jobs on, so alert retries run); the players are ' +
       'socket.io-client WebSocket connections in separate processes, which share the two cores with the server. Absolute ' +
       'times therefore depend on the machine and its load; the ratios, taken in the same run over the same sockets, are the ' +

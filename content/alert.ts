@@ -37,6 +37,13 @@ export const ALERT_POLICY = {
   /** Undisplayed screens are retried this often, with this many attempts before "unreachable". */
   retryEveryMs: 5_000,
   attemptsBeforeUnreachable: 6,
+  /**
+   * A player acknowledges 'received' only for an alert it has not displayed this long after it
+   * arrived (its glyphs or picture are slow): the board then shows it arrived. One displayed
+   * sooner is acknowledged once, 'displayed', which says it arrived as well, so that a fan-in to
+   * every screen of a city carries one acknowledgement per screen, not two.
+   */
+  receivedAckAfterMs: 1_000,
 } as const;
 
 /** What a city-level user sends to start an alert. */

@@ -27,7 +27,7 @@ import screenRoutes from './routes/screens.js';
 import tokenRoutes from './routes/tokens.js';
 import userRoutes from './routes/users.js';
 import zoneRoutes from './routes/zones.js';
-import { alertsPlugin, auditPlugin, manifestsPlugin, mediaPlugin, pairingPlugin, realtimePlugin, schedulerPlugin, storePlugin } from './services/index.js';
+import { alertsPlugin, auditPlugin, deliveriesPlugin, manifestsPlugin, mediaPlugin, pairingPlugin, realtimePlugin, schedulerPlugin, storePlugin } from './services/index.js';
 
 export interface BuildOptions {
   readonly config: Config;
@@ -60,6 +60,7 @@ export async function buildApp({ config, logger = false }: BuildOptions): Promis
   await app.register(storePlugin);
   // After the store: onClose hooks run in reverse, so the log's last append precedes the store's close.
   await app.register(auditPlugin);
+  await app.register(deliveriesPlugin);
   await app.register(authPlugin);
   await app.register(mediaPlugin);
   await app.register(manifestsPlugin);

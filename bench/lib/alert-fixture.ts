@@ -1,4 +1,4 @@
-import type { ContentRecord, Screen, Zone } from '../../content/index.js';
+import type { ContentRecord, ScreenInput, Zone } from '../../content/index.js';
 import { addReviewer, publish, type Api, type Staff } from './api.js';
 import { notice, noticeBoard } from './fixture.js';
 import type { FleetScreen } from './alert-protocol.js';
@@ -11,11 +11,16 @@ export interface AlertFixture {
   readonly screens: readonly FleetScreen[];
 }
 
+/** Screens per request to the bench's bulk route (POST /api/_bench/screens, at most 5,000). */
+const SCREENS_PER_REQUEST = 1000;
+
 /**
- * Creates the fixture through the public REST API as `admin`: the zones, a full-screen layout
+ * Creates the fixture as `admin`: through the public REST API the zones, a full-screen layout
  * whose playlist shows the zones' notices (so that each screen has an ordinary manifest, held on
- * the server as for a real screen), four published notices, and `players` screens. Screens are
- * created `concurrency` at a time, so that the store group-commits them.
+ * the server as for a real screen) and four published notices; the `players` screens through the
+ * bench's bulk route (ZONECAST_BENCH_ROUTES), which makes what POST /api/screens makes (fields,
+ * device token, audit entry) a thousand at a time, in one store write each, where the API's one
+ * write per screen would take minutes for 10,000. `concurrency` requests at a time.
  */
 export async function seedAlertFixture(admin: Api, players: number, opts: { concurrency: number; progress?: (done: number) => void }): Promise<AlertFixture> {
   const city = await admin.post<Zone>('/api/zones', { tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
@@ -27,20 +32,22 @@ export async function seedAlertFixture(admin: Api, players: number, opts: { conc
     await publish(staff, item.id);
   }
 
+  const screen: Omit<ScreenInput, 'id' | 'name'> = {
+    zoneId: town.id,
+    width: 1920,
+    height: 1080,
+    pixelPitchMm: 2.5,
+    viewingDistanceM: 8,
+    openingHours: [],
+    layoutId: layout.id,
+  };
+  const chunks = Array.from({ length: Math.ceil(players / SCREENS_PER_REQUEST) }, (_, i) => ({ first: i * SCREENS_PER_REQUEST + 1, count: Math.min(SCREENS_PER_REQUEST, players - i * SCREENS_PER_REQUEST) }));
   let done = 0;
-  const screens = await mapLimit(Array.from({ length: players }, (_, i) => i), opts.concurrency, async (i) => {
-    const res = await admin.post<{ screen: Screen; deviceToken: string }>('/api/screens', {
-      zoneId: town.id,
-      name: `北极镇屏幕 ${String(i + 1).padStart(5, '0')}`,
-      width: 1920,
-      height: 1080,
-      pixelPitchMm: 2.5,
-      viewingDistanceM: 8,
-      openingHours: [],
-      layoutId: layout.id,
-    });
-    if (++done % 1000 === 0) opts.progress?.(done);
-    return { screenId: res.screen.id, token: res.deviceToken };
+  const made = await mapLimit(chunks, opts.concurrency, async ({ first, count }) => {
+    const res = await admin.post<{ screenId: string; token: string }[]>('/api/_bench/screens', { screen, namePrefix: '北极镇屏幕', first, count });
+    done += res.length;
+    opts.progress?.(done);
+    return res;
   });
-  return { cityId: city.id, townId: town.id, screens };
+  return { cityId: city.id, townId: town.id, screens: made.flat() };
 }

@@ -12,6 +12,19 @@ export interface Fleet {
   connect(url: string, opts: { concurrency: number; timeoutMs: number; progress?: (connected: number) => void }): Promise<{ connected: number; ms: number }>;
   /** Every process's counters, summed. */
   stats(): Promise<FleetStats>;
+  /**
+   * When the players sent their acknowledgement of one emit (epoch ms, the machine's one clock):
+   * of an alert by its id ('displayed'), of the n-th bare emit by `bare#n`; asked once, after the
+   * round. With the arrival times the server records, it splits a latency into the players' part
+   * and the server's.
+   */
+  sentAt(key: string): Promise<number[]>;
+  /**
+   * A full garbage collection in every player process, before a round: each process plays hundreds
+   * of devices, and the garbage of all of them from earlier rounds should not be collected in the
+   * middle of a later one (a real player is a device of its own). The server is left alone.
+   */
+  collect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,19 +96,20 @@ function sum(all: readonly FleetStats[]): FleetStats {
       acksRefused: t.acksRefused + s.acksRefused,
       acksTimedOut: t.acksTimedOut + s.acksTimedOut,
       displayedBy: add(t.displayedBy, s.displayedBy),
+      cpuMs: t.cpuMs + s.cpuMs,
       lastShow: s.lastShow ?? t.lastShow,
       problems: add(t.problems, s.problems),
     }),
-    { connected: 0, shows: 0, bareAcks: 0, acksSent: 0, acksOk: 0, acksRefused: 0, acksTimedOut: 0, displayedBy: {}, lastShow: null, problems: {} },
+    { connected: 0, shows: 0, bareAcks: 0, acksSent: 0, acksOk: 0, acksRefused: 0, acksTimedOut: 0, displayedBy: {}, cpuMs: 0, lastShow: null, problems: {} },
   );
 }
 
-/** Starts `processes` player processes and deals `screens` out among them. */
-export function startFleet(screens: readonly FleetScreen[], processes: number): Fleet {
+/** Starts `processes` player processes (with extra Node flags `nodeArgs`, e.g. --cpu-prof) and deals `screens` out among them. */
+export function startFleet(screens: readonly FleetScreen[], processes: number, nodeArgs: readonly string[] = []): Fleet {
   hookExit();
   const shares = Array.from({ length: processes }, (_, p) => screens.filter((_, i) => i % processes === p));
   const children = shares.map(() => {
-    const child = fork(ENTRY, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(ENTRY, [], { execArgv: ['--expose-gc', '--import', 'tsx', ...nodeArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     live.add(child);
     return new PlayerProcess(child);
   });
@@ -128,6 +142,13 @@ export function startFleet(screens: readonly FleetScreen[], processes: number): 
     async stats() {
       const answers = await Promise.all(children.map((c) => c.ask({ type: 'stats' }, 10_000)));
       return sum(answers.map((a) => (a.type === 'stats' ? a.stats : sum([]))));
+    },
+    async collect() {
+      await Promise.all(children.map((c) => c.ask({ type: 'collect' }, 10_000)));
+    },
+    async sentAt(key) {
+      const answers = await Promise.all(children.map((c) => c.ask({ type: 'sent', key }, 10_000)));
+      return answers.flatMap((a) => (a.type === 'sent' ? a.at : []));
     },
     async close() {
       await Promise.all(children.map((c) => c.close()));

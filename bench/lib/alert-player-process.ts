@@ -1,11 +1,13 @@
 /**
  * A process of simulated players for `npm run bench:alert`, started by alert-fleet.ts with an
  * IPC channel. Each player is one socket.io-client WebSocket with its screen's device token and
- * answers an alert as the real player does (player/src/alerts.ts): `alert:ack` 'received' on
- * arrival, then 'displayed' (here at once: a simulated player has no frame to wait for), each
- * with `timeout(10 s).emitWithAck`; a repeat of a revision it displayed is acknowledged
- * 'displayed' again. An `alert:show` that carries an acknowledgement callback is the bench's bare
- * emit, answered with the same object a 'displayed' acknowledgement carries.
+ * answers an alert as the real player does (player/src/alerts.ts): `alert:ack` 'displayed' once
+ * it is displayed (here at once: a simulated player has no frame to wait for), and 'received'
+ * only if it has not displayed the alert ALERT_POLICY.receivedAckAfterMs after it arrived (so
+ * never here), with `timeout(10 s).emitWithAck`; a repeat of a revision it displayed is
+ * acknowledged 'displayed' again. An `alert:show` that carries an
+ * acknowledgement callback is the bench's bare emit, answered with the same object a
+ * 'displayed' acknowledgement carries.
  */
 import { io, type Socket } from 'socket.io-client';
 import { SOCKET_PATH, type AlertAck, type AlertShow, type ClientToServerEvents, type ServerToClientEvents } from '../../content/index.js';
@@ -26,6 +28,8 @@ let acksOk = 0;
 let acksRefused = 0;
 let acksTimedOut = 0;
 const displayedBy: Record<string, number> = {};
+const sentAt: Record<string, number[]> = {};
+const noteSent = (key: string, at: number) => (sentAt[key] ??= []).push(at);
 let lastShow: AlertShow | null = null;
 const problems: Record<string, number> = {};
 
@@ -67,8 +71,9 @@ function connectOne(url: string, screen: FleetScreen, timeoutMs: number): Promis
       timeout: timeoutMs,
     });
     sockets.push(socket);
-    // The revision of each alert this player has displayed.
+    // The revision of each alert this player has displayed, and how many bare emits it answered.
     const displayed = new Map<string, number>();
+    let bares = 0;
     const timer = setTimeout(() => reject(new Error(`no welcome for ${screen.screenId} within ${timeoutMs} ms`)), timeoutMs);
     socket.once('screen:welcome', (welcome) => {
       clearTimeout(timer);
@@ -86,6 +91,8 @@ function connectOne(url: string, screen: FleetScreen, timeoutMs: number): Promis
         bareAcks++;
         const answer: AlertAck = { alertId: show.alertId, revision: show.revision, stage: 'displayed', at: Date.now() };
         (bare as (a: AlertAck) => void)(answer);
+        // Every socket sees every bare emit, in the same order.
+        noteSent(`bare#${++bares}`, answer.at);
         return;
       }
       shows++;
@@ -95,10 +102,13 @@ function connectOne(url: string, screen: FleetScreen, timeoutMs: number): Promis
         sendAck(socket, { alertId, revision, stage: 'displayed', at: Date.now() });
         return;
       }
-      sendAck(socket, { alertId, revision, stage: 'received', at: Date.now() });
+      // Displayed at once, so well within ALERT_POLICY.receivedAckAfterMs: as the player then
+      // does, it acknowledges 'displayed' only.
       displayed.set(alertId, revision);
       displayedBy[alertId] = (displayedBy[alertId] ?? 0) + 1;
-      sendAck(socket, { alertId, revision, stage: 'displayed', at: Date.now() });
+      const at = Date.now();
+      sendAck(socket, { alertId, revision, stage: 'displayed', at });
+      noteSent(alertId, at);
     });
     socket.on('disconnect', (reason) => {
       if (!closing) problem(`socket dropped (${reason})`);
@@ -106,8 +116,13 @@ function connectOne(url: string, screen: FleetScreen, timeoutMs: number): Promis
   });
 }
 
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function stats(): FleetStats {
-  return { connected, shows, bareAcks, acksSent, acksOk, acksRefused, acksTimedOut, displayedBy: { ...displayedBy }, lastShow, problems: { ...problems } };
+  return { connected, shows, bareAcks, acksSent, acksOk, acksRefused, acksTimedOut, displayedBy: { ...displayedBy }, cpuMs: cpuMs(), lastShow, problems: { ...problems } };
 }
 
 process.on('message', (raw: unknown) => {
@@ -121,6 +136,12 @@ process.on('message', (raw: unknown) => {
     );
   } else if (msg.type === 'stats') {
     send({ id, type: 'stats', stats: stats() });
+  } else if (msg.type === 'collect') {
+    globalThis.gc?.();
+    send({ id, type: 'collected' });
+  } else if (msg.type === 'sent') {
+    send({ id, type: 'sent', at: sentAt[msg.key] ?? [] });
+    delete sentAt[msg.key];
   } else {
     closing = true;
     for (const s of sockets) s.close();

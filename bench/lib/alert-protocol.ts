@@ -10,6 +10,8 @@ export interface FleetScreen {
 export type ToPlayers = { readonly id: number } & (
   | { readonly type: 'connect'; readonly url: string; readonly screens: readonly FleetScreen[]; readonly concurrency: number; readonly timeoutMs: number }
   | { readonly type: 'stats' }
+  | { readonly type: 'sent'; readonly key: string }
+  | { readonly type: 'collect' }
   | { readonly type: 'close' }
 );
 
@@ -27,6 +29,8 @@ export interface FleetStats {
   readonly acksTimedOut: number;
   /** Players that acknowledged `displayed` for each alert id (counted when sent). */
   readonly displayedBy: Readonly<Record<string, number>>;
+  /** CPU time the player processes have used so far (ms, user + system, summed). */
+  readonly cpuMs: number;
   /** The last `alert:show` payload from the alert service, for the bare emit to repeat. */
   readonly lastShow: AlertShow | null;
   readonly problems: Readonly<Record<string, number>>;
@@ -36,5 +40,7 @@ export interface FleetStats {
 export type FromPlayers = { readonly id: number } & (
   | { readonly type: 'connected'; readonly count: number; readonly ms: number }
   | { readonly type: 'stats'; readonly stats: FleetStats }
+  | { readonly type: 'sent'; readonly at: readonly number[] }
+  | { readonly type: 'collected' }
   | { readonly type: 'failed'; readonly message: string }
 );

@@ -13,11 +13,19 @@ export interface AlertRound {
   /** From the server's trace: t0 → the start of the `alert:show` room emit, and how long its synchronous write to every socket took. */
   readonly emitMs: number;
   readonly emitLoopMs: number;
-  /** The alert's own store write (called → durable), which the emit waits for. */
+  /** The alert's own writes (its board in the journal and the alert in the store: first called → last durable), which the emit waits for. */
   readonly createWriteMs: number;
-  /** Store writes that started between the emit and the last acknowledgement (the batched acknowledgements), and their summed time. */
+  /** Writes that started between the emit and the last acknowledgement (the batched acknowledgements), and their summed time. */
   readonly fanInWrites: number;
   readonly fanInWriteMs: number;
+  /** The server process's CPU time from just before the request until every acknowledgement was answered (ms, user + system). */
+  readonly cpuMs: number;
+  /** The player processes' CPU time for the round, summed (ms). */
+  readonly playersCpuMs: number;
+  /** The server's garbage collections from t0 to the last acknowledgement, summed (ms). */
+  readonly gcMs: number;
+  /** Per player: when it sent its 'displayed' acknowledgement − t0 (its arrival at the server is in `latencies`). */
+  readonly sent: readonly number[];
 }
 
 /** One bare room emit with acknowledgement through `POST /api/_bench/emit-ack`. */
@@ -30,6 +38,14 @@ export interface BareRound {
   /** From the server's trace: t0 → the start of the room emit, and its synchronous write to every socket. */
   readonly emitMs: number;
   readonly emitLoopMs: number;
+  /** The server process's CPU time for the round (ms, user + system). */
+  readonly cpuMs: number;
+  /** The player processes' CPU time for the round, summed (ms). */
+  readonly playersCpuMs: number;
+  /** The server's garbage collections from t0 to the last acknowledgement, summed (ms). */
+  readonly gcMs: number;
+  /** Per player: when it sent its acknowledgement − t0. */
+  readonly sent: readonly number[];
 }
 
 /** Everything measured at one number of players. */
@@ -50,6 +66,8 @@ export interface SizeResult {
   /** The store document on disk with every player connected, and at the end of the rounds. */
   readonly storeBytesBefore: number;
   readonly storeBytesAfter: number;
+  /** The delivery journal on disk at the end of the rounds. */
+  readonly journalBytesAfter: number;
 }
 
 export const alertSummary = (r: SizeResult): Summary => summarize(r.alerts.flatMap((a) => a.latencies));
@@ -80,8 +98,8 @@ export function resultsTable(results: readonly SizeResult[]): string {
 /** Where the alert's time goes, each round's p99, and the set-up figures. */
 export function detailsTable(results: readonly SizeResult[]): string {
   const head =
-    '| players | rounds alert / bare | bare acknowledged (fewest) | payload bytes | t0 → createdAt p50 | t0 → HTTP response p50 | alert first ack p50 | bare first ack p50 | alert max | bare max | alert p99 by round | bare p99 by round | RSS per player | store document before / after rounds | player processes | seed / connect s |\n' +
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|';
+    '| players | rounds alert / bare | bare acknowledged (fewest) | payload bytes | t0 → createdAt p50 | t0 → HTTP response p50 | alert first ack p50 | bare first ack p50 | alert max | bare max | alert p99 by round | bare p99 by round | RSS per player | store document before / after rounds | delivery journal after rounds | player processes | seed / connect s |\n' +
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|';
   const rows = results.map((r) => {
     const a = alertSummary(r);
     const b = bareSummary(r);
@@ -93,7 +111,7 @@ export function detailsTable(results: readonly SizeResult[]): string {
     return (
       `| ${r.players} | ${r.alerts.length} / ${r.bares.length} | ${fewestBare(r)} of ${r.players} | ${r.payloadBytes} | ${fmtMs(created.p50)} | ${fmtMs(response.p50)} | ` +
       `${fmtMs(firstA.p50)} | ${fmtMs(firstB.p50)} | ${fmtMs(a.max)} | ${fmtMs(b.max)} | ${byRound(r.alerts)} | ${byRound(r.bares)} | ` +
-      `${kb(r.rssPerPlayer)} KiB | ${mb(r.storeBytesBefore)} / ${mb(r.storeBytesAfter)} MB | ${r.processes} | ${(r.seedMs / 1000).toFixed(0)} / ${(r.connectMs / 1000).toFixed(1)} |`
+      `${kb(r.rssPerPlayer)} KiB | ${mb(r.storeBytesBefore)} / ${mb(r.storeBytesAfter)} MB | ${mb(r.journalBytesAfter)} MB | ${r.processes} | ${(r.seedMs / 1000).toFixed(0)} / ${(r.connectMs / 1000).toFixed(1)} |`
     );
   });
   return [head, ...rows].join('\n');
@@ -108,15 +126,18 @@ const p50 = (xs: readonly number[]) => summarize(xs).p50;
  */
 export function breakdownTable(results: readonly SizeResult[]): string {
   const head =
-    '| players | t0 → emit, alert | of which its store write | t0 → emit, bare | emit loop alert / bare | emit → ack p50 alert / bare | emit → ack p99 alert / bare | store writes during the fan-in (time) |\n' +
-    '|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| players | t0 → emit, alert | of which its writes (board, alert) | t0 → emit, bare | emit loop alert / bare | emit → ack p50 alert / bare | emit → ack p99 alert / bare | t0 → players sent p50 / p99, alert \\| bare | writes during the fan-in (time) | server GC t0 → last ack, alert / bare | CPU per round, server: alert / bare; players: alert / bare |\n' +
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const rows = results.map((r) => {
     const afterA = summarize(r.alerts.flatMap((a) => a.latencies.map((l) => l - a.emitMs)));
     const afterB = summarize(r.bares.flatMap((b) => b.latencies.map((l) => l - b.emitMs)));
+    const sentA = summarize(r.alerts.flatMap((a) => a.sent));
+    const sentB = summarize(r.bares.flatMap((b) => b.sent));
     return (
       `| ${r.players} | ${fmtMs(p50(r.alerts.map((a) => a.emitMs)))} | ${fmtMs(p50(r.alerts.map((a) => a.createWriteMs)))} | ${fmtMs(p50(r.bares.map((b) => b.emitMs)))} | ` +
       `${fmtMs(p50(r.alerts.map((a) => a.emitLoopMs)))} / ${fmtMs(p50(r.bares.map((b) => b.emitLoopMs)))} | ${fmtMs(afterA.p50)} / ${fmtMs(afterB.p50)} | ` +
-      `${fmtMs(afterA.p99)} / ${fmtMs(afterB.p99)} | ${fmtMs(p50(r.alerts.map((a) => a.fanInWrites)))} (${fmtMs(p50(r.alerts.map((a) => a.fanInWriteMs)))} ms) |`
+      `${fmtMs(afterA.p99)} / ${fmtMs(afterB.p99)} | ${fmtMs(sentA.p50)} / ${fmtMs(sentA.p99)} \\| ${fmtMs(sentB.p50)} / ${fmtMs(sentB.p99)} | ${fmtMs(p50(r.alerts.map((a) => a.fanInWrites)))} (${fmtMs(p50(r.alerts.map((a) => a.fanInWriteMs)))} ms) | ${fmtMs(p50(r.alerts.map((a) => a.gcMs)))} / ${fmtMs(p50(r.bares.map((b) => b.gcMs)))} ms | ` +
+      `${fmtMs(p50(r.alerts.map((a) => a.cpuMs)))} / ${fmtMs(p50(r.bares.map((b) => b.cpuMs)))}; ${fmtMs(p50(r.alerts.map((a) => a.playersCpuMs)))} / ${fmtMs(p50(r.bares.map((b) => b.playersCpuMs)))} ms |`
     );
   });
   return [head, ...rows].join('\n');

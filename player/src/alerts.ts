@@ -1,6 +1,6 @@
 import { createStore, delMany, get, set } from 'idb-keyval';
 import { Container, ImageSource, Texture, UPDATE_PRIORITY } from 'pixi.js';
-import { ALERT_COLOURS, alertPresentation, type AlertAck, type AlertSeverity, type AlertShow, type ManifestAsset } from '../../content/index.js';
+import { ALERT_COLOURS, ALERT_POLICY, alertPresentation, type AlertAck, type AlertSeverity, type AlertShow, type ManifestAsset } from '../../content/index.js';
 import { prefetchAssets } from './assets.js';
 import { MEDIA_CACHE } from './cache-names.js';
 import { AlertView, alertGlyphs } from './renderer/alert-view.js';
@@ -94,12 +94,15 @@ export interface AlertLayerOptions {
  * showing kind, one alert at a time has the screen: a newly arrived one at once, then they take
  * turns of ALERT_TURN_MS, graver and newer first.
  *
- * Acknowledgements ('received' on arrival, 'displayed' after the first rendered frame with the
- * alert) are queued in IndexedDB until the server answers them.
+ * Acknowledgements ('displayed' after the first rendered frame with the alert; 'received', with
+ * the time it arrived, only for an alert not displayed within ALERT_POLICY.receivedAckAfterMs)
+ * are queued in IndexedDB until the server answers them.
  */
 export class AlertLayer {
   private readonly held = new Map<string, Held>();
   private acks: AlertAck[] = [];
+  /** 'received' acknowledgements waiting to see whether 'displayed' comes first, by alert revision. */
+  private readonly pendingReceived = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly layer = new Container({ label: 'alerts' });
   private renderer: ZoneCastRenderer | null = null;
   private shown: Shown | null = null;
@@ -147,13 +150,17 @@ export class AlertLayer {
       // The server sends again until it hears 'displayed' (and on every reconnection): answer
       // with where this player is, in case the earlier answer was lost.
       if (had.displayedAt !== null) this.enqueue({ alertId: alert.alertId, revision: alert.revision, stage: 'displayed', at: had.displayedAt });
-      else this.enqueue({ alertId: alert.alertId, revision: alert.revision, stage: 'received', at: now });
+      else {
+        clearTimeout(this.pendingReceived.get(viewKey(alert)));
+        this.pendingReceived.delete(viewKey(alert));
+        this.enqueue({ alertId: alert.alertId, revision: alert.revision, stage: 'received', at: now });
+      }
       return;
     }
     if (alert.expiresAt <= now) return;
     this.held.set(alert.alertId, { alert, displayedAt: null });
     this.persist();
-    this.enqueue({ alertId: alert.alertId, revision: alert.revision, stage: 'received', at: now });
+    this.receivedLater(alert, now);
     if (alert.image) void this.fetchImage(alert.image);
     this.prepare(alert);
     if (!this.renderer) this.opts.needRenderer?.();
@@ -168,6 +175,8 @@ export class AlertLayer {
   async forget(): Promise<void> {
     this.held.clear();
     this.acks = [];
+    for (const timer of this.pendingReceived.values()) clearTimeout(timer);
+    this.pendingReceived.clear();
     this.drop();
     for (const p of this.prepared.values()) p.image?.destroy(true);
     this.prepared.clear();
@@ -236,6 +245,23 @@ export class AlertLayer {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * Acknowledges 'received' only if the alert is still not displayed ALERT_POLICY.receivedAckAfterMs
+   * after it arrived (with the time it arrived); 'displayed' says it arrived as well.
+   */
+  private receivedLater(alert: AlertShow, arrivedAt: number): void {
+    const key = viewKey(alert);
+    clearTimeout(this.pendingReceived.get(key));
+    this.pendingReceived.set(
+      key,
+      setTimeout(() => {
+        this.pendingReceived.delete(key);
+        const h = this.held.get(alert.alertId);
+        if (h && h.alert.revision === alert.revision && h.displayedAt === null) this.enqueue({ alertId: alert.alertId, revision: alert.revision, stage: 'received', at: arrivedAt });
+      }, ALERT_POLICY.receivedAckAfterMs),
+    );
   }
 
   private enqueue(ack: AlertAck): void {
@@ -392,12 +418,16 @@ export class AlertLayer {
     if (!h || viewKey(h.alert) !== s.key || h.displayedAt !== null) return;
     h.displayedAt = now;
     this.persist();
+    clearTimeout(this.pendingReceived.get(s.key));
+    this.pendingReceived.delete(s.key);
     this.enqueue({ alertId: h.alert.alertId, revision: h.alert.revision, stage: 'displayed', at: h.displayedAt });
   }
 
   /** Stops the retry timer (the layer is not used again). */
   destroy(): void {
     clearInterval(this.retry);
+    for (const timer of this.pendingReceived.values()) clearTimeout(timer);
+    this.pendingReceived.clear();
     this.detach();
   }
 }

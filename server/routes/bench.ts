@@ -1,10 +1,18 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { stat } from 'node:fs/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { AlertShowSchema, IdSchema, rooms } from '../../content/index.js';
-import type { Data } from '../services/store.js';
+import { AlertShowSchema, IdSchema, ScreenInputSchema, rooms } from '../../content/index.js';
+import { AppError } from '../errors.js';
+import { actorOf } from '../plugins/auth.js';
+import { recordAudit } from '../services/audit.js';
+import { DELIVERY_JOURNAL_FILE, type DeliveryDraft } from '../services/delivery-journal.js';
+import { newDeviceToken } from '../services/pairing.js';
+import { hashToken } from '../services/realtime.js';
+import type { Data, StoredScreen, WriteOptions } from '../services/store.js';
+import { newId } from './crud.js';
 
 const bench = { auth: { permission: 'zone:write' } } as const;
 
@@ -19,33 +27,50 @@ const UNTRACED = new Set(['alert:delivery', 'screen:status']);
 
 const SpanSchema = Type.Object({ start: Type.Number(), end: Type.Number() });
 const TraceSchema = Type.Object({
-  writes: Type.Array(Type.Object({ ...SpanSchema.properties, ok: Type.Boolean() }), { description: 'store.write calls: called → resolved (queueing, the mutation, the durable write)' }),
+  writes: Type.Array(Type.Object({ ...SpanSchema.properties, ok: Type.Boolean(), target: Type.Enum(['store', 'journal'] as const) }), {
+    description: 'store.write and delivery journal write calls: called → resolved (queueing, the mutation, the durable write)',
+  }),
   broadcasts: Type.Array(Type.Object({ ...SpanSchema.properties, event: Type.String(), acked: Type.Boolean() }), {
     description: 'Room emits: the synchronous encode-and-write to every socket in the rooms',
   }),
+  gcs: Type.Array(SpanSchema, { description: 'Garbage collections of the server (each a pause of its event loop)' }),
 });
 
 /**
  * Times every store write and every room emit, for the benchmarks to split a latency into its
  * parts. One clock read at each end and an array push: nothing the measured paths would notice.
  */
-function installTrace(app: FastifyInstance): { writes: { start: number; end: number; ok: boolean }[]; broadcasts: { start: number; end: number; event: string; acked: boolean }[] } {
-  const trace = { writes: [] as { start: number; end: number; ok: boolean }[], broadcasts: [] as { start: number; end: number; event: string; acked: boolean }[] };
+function installTrace(app: FastifyInstance): { writes: Write[]; broadcasts: { start: number; end: number; event: string; acked: boolean }[]; gcs: { start: number; end: number }[] } {
+  const trace = { writes: [] as Write[], broadcasts: [] as { start: number; end: number; event: string; acked: boolean }[], gcs: [] as { start: number; end: number }[] };
   const keep = <T>(list: T[], entry: T) => {
     list.push(entry);
     if (list.length > TRACE_KEEP) list.splice(0, list.length - TRACE_KEEP);
   };
-  const store = app.store;
-  const write = store.write.bind(store);
-  store.write = <T>(mutate: (draft: Data) => T): Promise<T> => {
-    const start = now();
-    const done = write(mutate);
+  const timed = <T>(target: Write['target'], done: Promise<T>, start: number): Promise<T> => {
     done.then(
-      () => keep(trace.writes, { start, end: now(), ok: true }),
-      () => keep(trace.writes, { start, end: now(), ok: false }),
+      () => keep(trace.writes, { start, end: now(), ok: true, target }),
+      () => keep(trace.writes, { start, end: now(), ok: false, target }),
     );
     return done;
   };
+  const store = app.store;
+  const write = store.write.bind(store);
+  // The start is read before the call: a write runs its mutation and serializes synchronously.
+  store.write = <T>(mutate: (draft: Data, base: Readonly<Data>) => T, opts?: WriteOptions): Promise<T> => {
+    const start = now();
+    return timed('store', write(mutate, opts), start);
+  };
+  const journal = app.deliveries;
+  const append = journal.write.bind(journal);
+  journal.write = <T>(mutate: (draft: DeliveryDraft) => T): Promise<T> => {
+    const start = now();
+    return timed('journal', append(mutate), start);
+  };
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) keep(trace.gcs, { start: performance.timeOrigin + e.startTime, end: performance.timeOrigin + e.startTime + e.duration });
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  app.addHook('onClose', async () => gc.disconnect());
   const adapter = app.realtime.io.sockets.adapter;
   const eventOf = (packet: unknown) => String((packet as { data?: unknown[] }).data?.[0] ?? '');
   const broadcast = adapter.broadcast.bind(adapter);
@@ -63,6 +88,16 @@ function installTrace(app: FastifyInstance): { writes: { start: number; end: num
   };
   return trace;
 }
+
+interface Write {
+  start: number;
+  end: number;
+  ok: boolean;
+  target: 'store' | 'journal';
+}
+
+/** Screens made at once by the bench fixture; the API's POST /api/screens makes one per request. */
+const MAX_BULK_SCREENS = 5_000;
 
 /** socket.io-parser's EVENT packet type (not a direct dependency; the number is the wire protocol's). */
 const EVENT_PACKET = 2;
@@ -156,6 +191,42 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
     },
   );
 
+  // npm run bench:alert's fixture: many screens in one store write, as POST /api/screens makes
+  // them one by one (same fields, token and audit entry each), which for 10,000 screens would be
+  // 10,000 writes that each copy the whole screens collection.
+  app.post(
+    '/api/_bench/screens',
+    {
+      config: bench,
+      schema: {
+        hide: true,
+        body: Type.Object(
+          {
+            screen: Type.Omit(ScreenInputSchema, ['id', 'name']),
+            namePrefix: Type.String({ minLength: 1, maxLength: 40 }),
+            first: Type.Integer({ minimum: 1, description: 'Number of the first screen, for its name' }),
+            count: Type.Integer({ minimum: 1, maximum: MAX_BULK_SCREENS }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Array(Type.Object({ screenId: IdSchema, token: Type.String() })) },
+      },
+    },
+    async (req, reply) => {
+      const { screen, namePrefix, first, count } = req.body;
+      const made = Array.from({ length: count }, (_, i) => ({ id: newId('scr'), token: newDeviceToken(), name: `${namePrefix} ${String(first + i).padStart(5, '0')}` }));
+      await app.store.write((draft, base) => {
+        if (!base.zones.some((z) => z.id === screen.zoneId)) throw new AppError('REFERENCE_MISSING', `zones/${screen.zoneId}`);
+        if (screen.layoutId !== null && !base.layouts.some((l) => l.id === screen.layoutId)) throw new AppError('REFERENCE_MISSING', `layouts/${screen.layoutId}`);
+        const at = new Date().toISOString();
+        const docs: StoredScreen[] = made.map((m) => ({ ...structuredClone(screen), id: m.id, name: m.name, tokenHash: hashToken(m.token), createdAt: at, updatedAt: at }));
+        draft.screens = [...base.screens, ...docs];
+        for (const doc of docs) recordAudit(draft, { actor: actorOf(req), action: 'screen.create', entity: 'screen', entityId: doc.id, zoneId: doc.zoneId, after: doc });
+      });
+      return reply.status(201).send(made.map((m) => ({ screenId: m.id, token: m.token })));
+    },
+  );
+
   app.get(
     '/api/_bench/heap',
     {
@@ -172,6 +243,7 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
             rss: Type.Integer(),
             sockets: Type.Integer({ description: 'Connected Socket.IO clients' }),
             storeBytes: Type.Integer({ description: 'Size of the store document on disk, which every store write rewrites' }),
+            journalBytes: Type.Integer({ description: 'Size of the delivery journal on disk, which acknowledgements append to' }),
           }),
         },
       },
@@ -184,10 +256,12 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
         collect();
       }
       const m = process.memoryUsage();
-      const storeBytes = await stat(path.join(app.config.dataDir, 'zonecast.json')).then(
-        (s) => s.size,
-        () => 0,
-      );
+      const size = (file: string) =>
+        stat(path.join(app.config.dataDir, file)).then(
+          (s) => s.size,
+          () => 0,
+        );
+      const [storeBytes, journalBytes] = await Promise.all([size('zonecast.json'), size(DELIVERY_JOURNAL_FILE)]);
       return {
         gc: collect !== undefined,
         heapUsed: m.heapUsed,
@@ -197,8 +271,23 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
         rss: m.rss,
         sockets: app.realtime.io.engine.clientsCount,
         storeBytes,
+        journalBytes,
       };
     },
+  );
+
+  app.get(
+    '/api/_bench/cpu',
+    {
+      config: bench,
+      schema: {
+        hide: true,
+        response: { 200: Type.Object({ user: Type.Integer({ description: 'µs' }), system: Type.Integer({ description: 'µs' }) }) },
+      },
+    },
+    // The server process's CPU time so far, which a bench reads before and after a round: its own
+    // work for the round, whatever else shares the cores.
+    async () => process.cpuUsage(),
   );
 
   app.get(
@@ -213,7 +302,7 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
     },
     async (req) => {
       const { since } = req.query;
-      return { writes: trace.writes.filter((w) => w.start >= since), broadcasts: trace.broadcasts.filter((b) => b.start >= since) };
+      return { writes: trace.writes.filter((w) => w.start >= since), broadcasts: trace.broadcasts.filter((b) => b.start >= since), gcs: trace.gcs.filter((g) => g.start >= since) };
     },
   );
 }

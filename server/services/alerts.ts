@@ -24,13 +24,17 @@ import {
 } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { recordAudit } from './audit.js';
+import type { DeliveryDraft, DeliveryStore } from './delivery-journal.js';
 import type { MediaService } from './media.js';
 import type { IoServer } from './realtime.js';
 import type { Data, StoredScreen, Store } from './store.js';
 
 /**
- * Urgent alerts (紧急插播): what the composer and the CAP ingest call. Every change is one store
- * write (alert, delivery board, audit entry), followed by one emit to the target zones' rooms.
+ * Urgent alerts (紧急插播): what the composer and the CAP ingest call. The alert and its audit
+ * entry live in the store's document; the delivery boards in the delivery journal. A create or
+ * an amendment journals the new board, commits the alert once the board is durable (the store
+ * prepares its write meanwhile), then emits once to the target zones' rooms, so that no alert is
+ * ever on disk without its board.
  */
 export interface AlertService {
   create(input: AlertInput, opts: { actor: AuditActor; source: 'composer' | 'cap'; capRef: { sender: string; identifier: string } | null }): Promise<Alert>;
@@ -64,10 +68,16 @@ export interface AlertRuntime extends AlertService {
 
 type Logger = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
 
-/** Acknowledgements and attempts are written together, at most this long after they arrive… */
-export const ACK_BATCH_MS = 100;
-/** …or as soon as this many are waiting. */
-export const ACK_BATCH_MAX = 500;
+/**
+ * Acknowledgements and attempts are journaled together, in one append, once none has arrived for
+ * this long: during a fan-in the answers, one socket write each, then wait until the burst has
+ * passed instead of holding up the acknowledgements still arriving…
+ */
+export const ACK_QUIET_MS = 100;
+/** …but no later than this after the first one waiting… */
+export const ACK_BATCH_MS = 1000;
+/** …and at once when this many are waiting. */
+export const ACK_BATCH_MAX = 5000;
 
 /** A change to one delivery that waits in memory for the next batched write. */
 type Update =
@@ -84,6 +94,9 @@ interface Pending {
 interface Batch {
   readonly items: Pending[];
   readonly waiters: { resolve: () => void; reject: (err: unknown) => void }[];
+  /** When the first item and the latest arrived (epoch ms). */
+  readonly firstAt: number;
+  lastAt: number;
 }
 
 const inputValidator = Compile(AlertInputSchema);
@@ -96,6 +109,12 @@ const MAX_EPOCH_MS = 8.64e15;
 /** A screen's place on a board before anything was sent to it. */
 function blankDelivery(alertId: string, screenId: string, zoneId: string): Delivery {
   return { alertId, screenId, zoneId, state: 'pending', attempts: 0, lastAttemptAt: null, deliveredAt: null, displayedAt: null, frameAt: null, nextRetryAt: null };
+}
+
+/** Whether `applyUpdate(d, u)` would change `d`, without building the result. */
+function changes(d: Delivery, u: Update): boolean {
+  if (u.kind === 'attempt') return true;
+  return u.stage === 'received' ? d.state !== 'delivered' && d.state !== 'displayed' : d.state !== 'displayed';
 }
 
 /**
@@ -129,7 +148,14 @@ const zoneMap = (data: Readonly<Data>): ReadonlyMap<string, Zone> => new Map(dat
 export function targetScreens(data: Readonly<Data>, targetZoneIds: readonly string[]): StoredScreen[] {
   const zones = zoneMap(data);
   const targets = new Set(targetZoneIds);
-  return data.screens.filter((s) => ancestry(s.zoneId, zones).some((z) => targets.has(z.id)));
+  // Screens share zones: each zone's lineage is walked once.
+  const inside = new Map<string, boolean>();
+  const covered = (zoneId: string) => {
+    let yes = inside.get(zoneId);
+    if (yes === undefined) inside.set(zoneId, (yes = ancestry(zoneId, zones).some((z) => targets.has(z.id))));
+    return yes;
+  };
+  return data.screens.filter((s) => covered(s.zoneId));
 }
 
 /** The deepest zone containing every target: where the alert's audit entry is filed (null across cities). */
@@ -204,41 +230,40 @@ function checkInput(data: Readonly<Data>, input: AlertInput): void {
   }
 }
 
-/** Creates the alert service: store-backed state, batched acknowledgements, one room emit per change. */
-export function createAlerts(deps: { store: Store; media: MediaService; io: () => IoServer; log: Logger }): AlertRuntime {
-  const { store, media, log } = deps;
+/** Creates the alert service: alerts in the store, boards in the delivery journal, batched acknowledgements, one room emit per change. */
+export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; media: MediaService; io: () => IoServer; log: Logger }): AlertRuntime {
+  const { store, deliveries: journal, media, log } = deps;
 
-  // Indexes over the committed snapshot, rebuilt when it changes (each write makes a new one).
-  let indexed: Readonly<Data> | null = null;
+  // Indexes over the committed document, each rebuilt only when its collection changed (a write
+  // shares the collections it did not touch with the document before it).
+  let alertsOf: readonly Alert[] | null = null;
+  let zonesOf: readonly Zone[] | null = null;
+  let screensOf: readonly StoredScreen[] | null = null;
   let alertById = new Map<string, Alert>();
-  let deliveryByKey = new Map<string, Delivery>();
-  let byAlert = new Map<string, Delivery[]>();
   let zones: ReadonlyMap<string, Zone> = new Map();
   let screenById = new Map<string, StoredScreen>();
-  // The earliest nextRetryAt (ISO strings of one format sort as their instants do).
-  let nextDue: string | null = null;
   function index(): Readonly<Data> {
     const data = store.read();
-    if (data === indexed) return data;
-    alertById = new Map(data.alerts.map((a) => [a.id, a]));
-    zones = zoneMap(data);
-    screenById = new Map(data.screens.map((s) => [s.id, s]));
-    deliveryByKey = new Map();
-    byAlert = new Map();
-    nextDue = null;
-    for (const d of data.deliveries) {
-      deliveryByKey.set(keyOf(d.alertId, d.screenId), d);
-      const list = byAlert.get(d.alertId);
-      if (list) list.push(d);
-      else byAlert.set(d.alertId, [d]);
-      if (d.nextRetryAt !== null && (nextDue === null || d.nextRetryAt < nextDue)) nextDue = d.nextRetryAt;
+    if (data.alerts !== alertsOf) {
+      alertById = new Map(data.alerts.map((a) => [a.id, a]));
+      alertsOf = data.alerts;
     }
-    indexed = data;
+    if (data.zones !== zonesOf) {
+      zones = zoneMap(data);
+      zonesOf = data.zones;
+    }
+    if (data.screens !== screensOf) {
+      screenById = new Map(data.screens.map((s) => [s.id, s]));
+      screensOf = data.screens;
+    }
     return data;
   }
+  // Only each alert's current board is needed: earlier revisions were replaced by an amendment,
+  // and a later one is an amendment's board that a crash kept from being committed.
+  for (const a of store.read().alerts) journal.forget(a.id, (revision) => revision !== a.revision);
 
   // Changes that arrived but are not yet durable, per delivery, in order. The board shows them
-  // at once; the store gets them in the next batch. Nothing here is needed for correctness
+  // at once; the journal gets them in the next batch. Nothing here is needed for correctness
   // after a crash: a player is answered only once its acknowledgement is on disk, and re-sends.
   const unsaved = new Map<string, Pending[]>();
   let batch: Batch | null = null;
@@ -248,7 +273,7 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
   /** A delivery as the board shows it: the committed one with the changes still waiting. */
   function view(alert: Alert, screenId: string): Delivery | undefined {
     const key = keyOf(alert.id, screenId);
-    let d = deliveryByKey.get(key);
+    let d = journal.read().get(alert.id, alert.revision, screenId);
     for (const p of unsaved.get(key) ?? []) {
       if (p.update.revision === alert.revision) d = applyUpdate(d ?? blankDelivery(p.alertId, p.screenId, p.zoneId), p.update);
     }
@@ -260,12 +285,25 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
     const list = unsaved.get(key);
     if (list) list.push(p);
     else unsaved.set(key, [p]);
-    const b = (batch ??= { items: [], waiters: [] });
+    const now = Date.now();
+    const b = (batch ??= { items: [], waiters: [], firstAt: now, lastAt: now });
     b.items.push(p);
+    b.lastAt = now;
     const done = new Promise<void>((resolve, reject) => b.waiters.push({ resolve, reject }));
     if (b.items.length >= ACK_BATCH_MAX) kick();
-    else timer ??= setTimeout(kick, ACK_BATCH_MS);
+    else timer ??= setTimeout(due, ACK_QUIET_MS);
     return done;
+  }
+
+  /** The batch timer: writes once arrivals have paused for ACK_QUIET_MS, or the first has waited ACK_BATCH_MS. */
+  function due(): void {
+    timer = null;
+    if (!batch) return;
+    const now = Date.now();
+    const wait = Math.min(batch.lastAt + ACK_QUIET_MS, batch.firstAt + ACK_BATCH_MS) - now;
+    // One timer, moved on when it fires, rather than reset on every arrival.
+    if (wait > 0) timer = setTimeout(due, wait);
+    else kick();
   }
 
   /**
@@ -283,19 +321,19 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
       inflight = null;
       if (!batch) return;
       if (batch.items.length >= ACK_BATCH_MAX) kick();
-      else timer ??= setTimeout(kick, ACK_BATCH_MS);
+      else timer ??= setTimeout(due, ACK_QUIET_MS);
     });
   }
 
   async function writeBatch(b: Batch): Promise<void> {
     try {
-      await store.write((draft) => commitBatch(draft, b.items));
+      await journal.write((draft) => commitBatch(draft, b.items));
       for (const w of b.waiters) w.resolve();
     } catch (err) {
       log.error({ err, size: b.items.length }, 'alert acknowledgement batch not saved');
       for (const w of b.waiters) w.reject(err);
     } finally {
-      // Durable now (or lost, and the players re-send): the board reads the store again.
+      // Durable now (or lost, and the players re-send): the board reads the journal again.
       for (const item of b.items) {
         const key = keyOf(item.alertId, item.screenId);
         const list = unsaved.get(key);
@@ -314,40 +352,63 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
     }
   }
 
-  /** Applies a batch on the draft: one write for many acknowledgements and attempts. */
-  function commitBatch(draft: Data, items: readonly Pending[]): void {
-    const alerts = new Map(draft.alerts.map((a) => [a.id, a]));
-    const at = new Map<string, number>();
-    draft.deliveries.forEach((d, i) => at.set(keyOf(d.alertId, d.screenId), i));
-    let targeted: ((alert: Alert, screenId: string) => boolean) | null = null;
+  /** Whether `screenId` is in one of the alert's target zones (a screen paired after it went out). */
+  function targeted(alert: Alert, screenId: string): boolean {
+    const s = screenById.get(screenId);
+    return s !== undefined && ancestry(s.zoneId, zones).some((z) => alert.targetZoneIds.includes(z.id));
+  }
+
+  /** Applies a batch on the journal's draft: one append for many acknowledgements and attempts. */
+  function commitBatch(draft: DeliveryDraft, items: readonly Pending[]): void {
+    index();
     for (const p of items) {
-      const alert = alerts.get(p.alertId);
+      const alert = alertById.get(p.alertId);
       // Meant for an earlier revision, which an amendment has replaced.
       if (!alert || alert.revision !== p.update.revision) continue;
-      const key = keyOf(p.alertId, p.screenId);
-      const i = at.get(key);
-      if (i === undefined) {
+      const before = draft.get(alert.id, alert.revision, p.screenId);
+      if (before === undefined) {
         // A screen paired into a target zone after the alert went out; not one an amendment dropped.
-        targeted ??= (() => {
-          const zones = zoneMap(draft);
-          const screens = new Map(draft.screens.map((s) => [s.id, s]));
-          return (a: Alert, screenId: string) => {
-            const s = screens.get(screenId);
-            return s !== undefined && ancestry(s.zoneId, zones).some((z) => a.targetZoneIds.includes(z.id));
-          };
-        })();
         if (!targeted(alert, p.screenId)) continue;
-        at.set(key, draft.deliveries.push(applyUpdate(blankDelivery(p.alertId, p.screenId, p.zoneId), p.update)) - 1);
+        draft.put(alert.revision, applyUpdate(blankDelivery(p.alertId, p.screenId, p.zoneId), p.update));
       } else {
-        const before = draft.deliveries[i] as Delivery;
-        draft.deliveries[i] = applyUpdate(before, p.update);
+        const next = applyUpdate(before, p.update);
+        if (next !== before) draft.put(alert.revision, next);
       }
     }
   }
 
+  /**
+   * Tells staff watching a board what changed on it. Nothing is built or sent for a board no one
+   * watches, which during a fan-in is nearly every acknowledgement. (The in-memory adapter knows
+   * every room of this process; a cluster adapter would have to broadcast regardless.)
+   */
   function emitDeliveries(list: readonly Delivery[]): void {
+    if (list.length === 0) return;
     const io = deps.io();
-    for (const d of list) io.to(rooms.alert(d.alertId)).emit('alert:delivery', d);
+    for (const d of list) if (watched(d.alertId)) io.to(rooms.alert(d.alertId)).emit('alert:delivery', d);
+  }
+
+  /** Whether staff in this process watch an alert's board. */
+  function watched(alertId: string): boolean {
+    return (deps.io().of('/').adapter.rooms.get(rooms.alert(alertId))?.size ?? 0) > 0;
+  }
+
+  // Create, amend and clear of one alert run one after the other: an amendment's board is
+  // journaled for the revision it computed before its alert is committed.
+  const busy = new Map<string, Promise<unknown>>();
+  function serial<T>(alertId: string, run: () => Promise<T>): Promise<T> {
+    const next = (busy.get(alertId) ?? Promise.resolve()).then(run, run);
+    const tail = next.catch(() => undefined);
+    busy.set(alertId, tail);
+    void tail.then(() => {
+      if (busy.get(alertId) === tail) busy.delete(alertId);
+    });
+    return next;
+  }
+
+  /** Undoes a board journaled for an alert revision that was then not committed (best effort: no one reads it anyway). */
+  function discardBoard(alertId: string, revision: number): void {
+    journal.write((draft) => draft.start(alertId, revision, [])).catch((err: unknown) => log.warn({ err, alertId, revision }, 'an uncommitted alert board stays in the journal'));
   }
 
   /** Makes sure the image has a rendition for every target screen size before it is announced. */
@@ -368,9 +429,11 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
     return alertShow(alert, mediaOf(data, alert.mediaHash), largest(targetScreens(data, alert.targetZoneIds)));
   }
 
-  /** A delivery sent now: the first attempt. */
-  function sent(alert: Alert, s: StoredScreen, now: number): Delivery {
-    return applyUpdate(blankDelivery(alert.id, s.id, s.zoneId), { kind: 'attempt', revision: alert.revision, at: now });
+  /** A board sent now: each target screen's first attempt (what `applyUpdate` makes of a blank delivery, built at once). */
+  function sentBoard(alert: Alert, screens: readonly StoredScreen[], now: number): Delivery[] {
+    const lastAttemptAt = iso(now);
+    const nextRetryAt = iso(now + ALERT_POLICY.retryEveryMs);
+    return screens.map((s) => ({ ...blankDelivery(alert.id, s.id, s.zoneId), attempts: 1, lastAttemptAt, nextRetryAt }));
   }
 
   function findActive(data: Readonly<Data>, alertId: string, now: number): Alert {
@@ -405,58 +468,69 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
     return { show, clear };
   }
 
+  /** The CAP message's earlier alert, if any. */
+  const sameCap = (data: Readonly<Data>, capRef: { sender: string; identifier: string } | null) =>
+    capRef !== null && data.alerts.some((a) => a.capRef?.sender === capRef.sender && a.capRef.identifier === capRef.identifier);
+
   return {
     async create(input, opts) {
-      checkInput(store.read(), input);
-      await prepareImage(input.mediaHash, targetScreens(store.read(), input.targetZoneIds));
-      const { alert, data } = await store.write((draft) => {
-        checkInput(draft, input);
-        const { capRef } = opts;
-        if (capRef && draft.alerts.some((a) => a.capRef?.sender === capRef.sender && a.capRef.identifier === capRef.identifier)) {
-          throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
-        }
-        const now = Date.now();
-        const alert: Alert = {
-          id: `alr-${randomBytes(6).toString('hex')}`,
-          ...fieldsOf(input),
-          source: opts.source,
-          capRef: capRef ? { sender: capRef.sender, identifier: capRef.identifier } : null,
-          revision: 1,
-          createdBy: actorName(opts.actor),
-          createdAt: iso(now),
-          updatedAt: iso(now),
-          expiresAt: iso(now + input.ttlMinutes * 60_000),
-          clearedAt: null,
-          clearedBy: null,
-        };
-        const screens = targetScreens(draft, alert.targetZoneIds);
-        draft.alerts.push(alert);
-        for (const s of screens) draft.deliveries.push(sent(alert, s, now));
-        recordAudit(draft, {
-          actor: opts.actor,
-          action: 'alert.create',
-          entity: 'alert',
-          entityId: alert.id,
-          zoneId: commonZone(draft, alert.targetZoneIds),
-          after: alert,
-          detail: `${screens.length} screens${capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : ''}`,
-        });
-        return { alert, data: draft };
-      });
+      const { capRef } = opts;
+      const data = index();
+      checkInput(data, input);
+      if (capRef && sameCap(data, capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
+      const screens = targetScreens(data, input.targetZoneIds);
+      if (input.mediaHash !== null) await prepareImage(input.mediaHash, screens);
+      const now = Date.now();
+      const alert: Alert = {
+        id: `alr-${randomBytes(6).toString('hex')}`,
+        ...fieldsOf(input),
+        source: opts.source,
+        capRef: capRef ? { sender: capRef.sender, identifier: capRef.identifier } : null,
+        revision: 1,
+        createdBy: actorName(opts.actor),
+        createdAt: iso(now),
+        updatedAt: iso(now),
+        expiresAt: iso(now + input.ttlMinutes * 60_000),
+        clearedAt: null,
+        clearedBy: null,
+      };
+      // The board first: the alert's commit is written alongside but takes effect only once the
+      // board is durable; should it not follow, the board is an orphan no one reads.
+      const board = journal.write((draft) => draft.start(alert.id, alert.revision, sentBoard(alert, screens, now)));
+      board.catch(() => undefined);
+      try {
+        await store.write((draft, base) => {
+          checkInput(base, input);
+          if (capRef && sameCap(base, capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
+          draft.alerts.push(alert);
+          recordAudit(draft, {
+            actor: opts.actor,
+            action: 'alert.create',
+            entity: 'alert',
+            entityId: alert.id,
+            zoneId: commonZone(base, alert.targetZoneIds),
+            after: alert,
+            detail: `${screens.length} screens${capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : ''}`,
+          });
+        }, { after: board });
+      } catch (err) {
+        discardBoard(alert.id, alert.revision);
+        throw err;
+      }
       // One emit for every target screen: a screen sits in the room of each zone above it.
-      deps.io().to(alert.targetZoneIds.map(rooms.zone)).emit('alert:show', roomShow(data, alert));
+      deps.io().to(alert.targetZoneIds.map(rooms.zone)).emit('alert:show', alertShow(alert, mediaOf(store.read(), alert.mediaHash), largest(screens)));
       return alert;
     },
 
     async amend(alertId, input, actor) {
-      checkInput(store.read(), input);
-      findActive(store.read(), alertId, Date.now());
-      await prepareImage(input.mediaHash, targetScreens(store.read(), input.targetZoneIds));
-      const { alert, dropped, board, data } = await store.write((draft) => {
-        checkInput(draft, input);
+      const data = index();
+      checkInput(data, input);
+      findActive(data, alertId, Date.now());
+      const screens = targetScreens(data, input.targetZoneIds);
+      await prepareImage(input.mediaHash, screens);
+      return serial(alertId, async () => {
         const now = Date.now();
-        const current = findActive(draft, alertId, now);
-        const before = structuredClone(current);
+        const current = findActive(store.read(), alertId, now);
         const alert: Alert = {
           ...current,
           ...fieldsOf(input),
@@ -465,44 +539,63 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
           // An amendment is a new issue: its time to live runs from now.
           expiresAt: iso(now + input.ttlMinutes * 60_000),
         };
-        draft.alerts[draft.alerts.indexOf(current)] = alert;
-        const screens = new Map(targetScreens(draft, alert.targetZoneIds).map((s) => [s.id, s]));
         // Every target starts over: what a screen displayed was the earlier revision.
-        const dropped = draft.deliveries.filter((d) => d.alertId === alertId && !screens.has(d.screenId)).map((d) => d.screenId);
-        const board = [...screens.values()].map((s) => sent(alert, s, now));
-        draft.deliveries = [...draft.deliveries.filter((d) => d.alertId !== alertId), ...board];
-        recordAudit(draft, {
-          actor,
-          action: 'alert.amend',
-          entity: 'alert',
-          entityId: alertId,
-          zoneId: commonZone(draft, alert.targetZoneIds),
-          before,
-          after: alert,
-          detail: `revision ${alert.revision}; ${board.length} screens${dropped.length > 0 ? `; ${dropped.length} no longer targeted` : ''}`,
-        });
-        return { alert, dropped, board, data: draft };
+        const board = sentBoard(alert, screens, now);
+        // As for a create: the alert's new revision takes effect only once its board is durable.
+        const journaled = journal.write((draft) => draft.start(alertId, alert.revision, board));
+        journaled.catch(() => undefined);
+        const targets = new Set(screens.map((s) => s.id));
+        const dropped = [...journal.read().board(alertId, current.revision).keys()].filter((id) => !targets.has(id));
+        try {
+          await store.write((draft, base) => {
+            checkInput(base, input);
+            const latest = findActive(base, alertId, now);
+            // Amendments of one alert run one at a time; only a direct edit of the document could do this.
+            if (latest.revision !== current.revision) throw new AppError('CONFLICT', `${alertId} changed while it was amended`);
+            draft.alerts[base.alerts.indexOf(latest)] = alert;
+            recordAudit(draft, {
+              actor,
+              action: 'alert.amend',
+              entity: 'alert',
+              entityId: alertId,
+              zoneId: commonZone(base, alert.targetZoneIds),
+              before: latest,
+              after: alert,
+              detail: `revision ${alert.revision}; ${board.length} screens${dropped.length > 0 ? `; ${dropped.length} no longer targeted` : ''}`,
+            });
+          }, { after: journaled });
+        } catch (err) {
+          discardBoard(alertId, alert.revision);
+          throw err;
+        }
+        journal.forget(alertId, (revision) => revision < alert.revision);
+        const io = deps.io();
+        io.to(alert.targetZoneIds.map(rooms.zone)).emit('alert:show', alertShow(alert, mediaOf(store.read(), alert.mediaHash), largest(screens)));
+        if (dropped.length > 0) io.to(dropped.map(rooms.screen)).emit('alert:clear', { alertId });
+        emitDeliveries(board);
+        return alert;
       });
-      const io = deps.io();
-      io.to(alert.targetZoneIds.map(rooms.zone)).emit('alert:show', roomShow(data, alert));
-      if (dropped.length > 0) io.to(dropped.map(rooms.screen)).emit('alert:clear', { alertId });
-      emitDeliveries(board);
-      return alert;
     },
 
     async clear(alertId, actor) {
-      const alert = await store.write((draft) => {
-        const now = Date.now();
-        const current = findActive(draft, alertId, now);
-        const before = structuredClone(current);
-        const alert: Alert = { ...current, clearedAt: iso(now), clearedBy: actorName(actor), updatedAt: iso(now) };
-        draft.alerts[draft.alerts.indexOf(current)] = alert;
-        for (const d of draft.deliveries) if (d.alertId === alertId) d.nextRetryAt = null;
-        recordAudit(draft, { actor, action: 'alert.clear', entity: 'alert', entityId: alertId, zoneId: commonZone(draft, alert.targetZoneIds), before, after: alert, detail: 'all clear' });
+      return serial(alertId, async () => {
+        const alert = await store.write((draft, base) => {
+          const now = Date.now();
+          const current = findActive(base, alertId, now);
+          const alert: Alert = { ...current, clearedAt: iso(now), clearedBy: actorName(actor), updatedAt: iso(now) };
+          draft.alerts[base.alerts.indexOf(current)] = alert;
+          recordAudit(draft, { actor, action: 'alert.clear', entity: 'alert', entityId: alertId, zoneId: commonZone(base, alert.targetZoneIds), before: current, after: alert, detail: 'all clear' });
+          return alert;
+        });
+        // The retries stop with the alert (retryDue skips what is not active); the board says so too.
+        await journal
+          .write((draft) => {
+            for (const d of draft.board(alertId, alert.revision).values()) if (d.nextRetryAt !== null) draft.put(alert.revision, { ...d, nextRetryAt: null });
+          })
+          .catch((err: unknown) => log.warn({ err, alertId }, 'cleared alert: its board still shows retries'));
+        deps.io().to(alert.targetZoneIds.map(rooms.zone)).emit('alert:clear', { alertId });
         return alert;
       });
-      deps.io().to(alert.targetZoneIds.map(rooms.zone)).emit('alert:clear', { alertId });
-      return alert;
     },
 
     findByCapRef(sender, identifier) {
@@ -517,11 +610,12 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
       index();
       const alert = alertById.get(alertId);
       if (!alert) return [];
-      const board = (byAlert.get(alertId) ?? []).map((d) => (unsaved.has(keyOf(alertId, d.screenId)) ? (view(alert, d.screenId) ?? d) : d));
+      const committed = journal.read().board(alertId, alert.revision);
+      const board = [...committed.values()].map((d) => (unsaved.has(keyOf(alertId, d.screenId)) ? (view(alert, d.screenId) ?? d) : d));
       // Screens paired after the alert went out, whose first record is still in memory.
-      for (const [key, list] of unsaved) {
+      for (const list of unsaved.values()) {
         const first = list[0];
-        if (!first || first.alertId !== alertId || deliveryByKey.has(key)) continue;
+        if (!first || first.alertId !== alertId || committed.has(first.screenId)) continue;
         const d = view(alert, first.screenId);
         if (d) board.push(d);
       }
@@ -529,42 +623,53 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
     },
 
     async retryDue(now = Date.now()) {
-      index();
-      // Most runs find nothing due: they should not write the store.
-      if (nextDue === null || Date.parse(nextDue) > now) return 0;
-      const { resend, changed, data } = await store.write((draft) => {
-        const alerts = new Map(draft.alerts.map((a) => [a.id, a]));
+      // Most runs find nothing due: they should not write.
+      let due = false;
+      for (const board of journal.read().retrying()) {
+        for (const at of board.due.values()) if (at <= now) due = true;
+        if (due) break;
+      }
+      if (!due) return 0;
+      const { resend, changed } = await journal.write((draft) => {
+        index();
         const resend = new Map<string, string[]>();
         const changed: Delivery[] = [];
-        for (const d of draft.deliveries) {
-          if (d.nextRetryAt === null || Date.parse(d.nextRetryAt) > now) continue;
-          const alert = alerts.get(d.alertId);
-          if (!alert || alertStatus(alert, now) !== 'active' || d.state === 'displayed') {
-            d.nextRetryAt = null;
-            continue;
+        for (const { alertId, revision, due: times } of journal.read().retrying()) {
+          const alert = alertById.get(alertId);
+          // An orphan, or a board journaled for a revision not (yet) committed: not ours to touch.
+          if (!alert || revision > alert.revision) continue;
+          const active = revision === alert.revision && alertStatus(alert, now) === 'active';
+          for (const [screenId, at] of times) {
+            if (at > now) continue;
+            const d = draft.get(alertId, revision, screenId);
+            if (!d || d.nextRetryAt === null || Date.parse(d.nextRetryAt) > now) continue;
+            if (!active || d.state === 'displayed') {
+              draft.put(revision, { ...d, nextRetryAt: null });
+              continue;
+            }
+            // A 'displayed' that arrived but waits for its batch wins over a retry.
+            const waiting = unsaved.get(keyOf(alertId, screenId)) ?? [];
+            if (waiting.some((p) => p.update.kind === 'ack' && p.update.stage === 'displayed' && p.update.revision === revision)) continue;
+            let next: Delivery;
+            if (d.attempts >= ALERT_POLICY.attemptsBeforeUnreachable) {
+              next = { ...d, state: 'unreachable', nextRetryAt: null };
+            } else {
+              next = { ...d, attempts: d.attempts + 1, lastAttemptAt: iso(now), nextRetryAt: iso(now + ALERT_POLICY.retryEveryMs) };
+              const list = resend.get(alertId);
+              if (list) list.push(screenId);
+              else resend.set(alertId, [screenId]);
+            }
+            draft.put(revision, next);
+            changed.push(next);
           }
-          // A 'displayed' that arrived but waits for its batch wins over a retry.
-          const waiting = unsaved.get(keyOf(d.alertId, d.screenId)) ?? [];
-          if (waiting.some((p) => p.update.kind === 'ack' && p.update.stage === 'displayed' && p.update.revision === alert.revision)) continue;
-          if (d.attempts >= ALERT_POLICY.attemptsBeforeUnreachable) {
-            d.state = 'unreachable';
-            d.nextRetryAt = null;
-          } else {
-            d.attempts += 1;
-            d.lastAttemptAt = iso(now);
-            d.nextRetryAt = iso(now + ALERT_POLICY.retryEveryMs);
-            const list = resend.get(d.alertId);
-            if (list) list.push(d.screenId);
-            else resend.set(d.alertId, [d.screenId]);
-          }
-          changed.push(d);
         }
-        return { resend, changed, data: draft };
+        return { resend, changed };
       });
       const io = deps.io();
+      const data = index();
       let count = 0;
       for (const [alertId, screenIds] of resend) {
-        const alert = data.alerts.find((a) => a.id === alertId);
+        const alert = alertById.get(alertId);
         if (!alert) continue;
         // One emit per alert, to the rooms of the screens that are due.
         io.to(screenIds.map(rooms.screen)).emit('alert:show', roomShow(data, alert));
@@ -594,12 +699,11 @@ export function createAlerts(deps: { store: Store; media: MediaService; io: () =
       // An earlier revision's acknowledgement: the current one was sent and will be answered.
       if (ack.revision !== alert.revision) return;
       const update: Update = { kind: 'ack', revision: ack.revision, stage: ack.stage, arrivedAt, frameAt: ack.at };
-      const next = applyUpdate(current ?? blankDelivery(alert.id, screenId, zoneId), update);
-      const key = keyOf(alert.id, screenId);
+      const changed = !current || changes(current, update);
       // A repeat of what is already on disk needs no write.
-      if (current && next === current && !unsaved.has(key)) return;
+      if (!changed && !unsaved.has(keyOf(alert.id, screenId))) return;
       const done = enqueue({ alertId: alert.id, screenId, zoneId, update });
-      if (next !== current) emitDeliveries([next]);
+      if (changed && watched(alert.id)) emitDeliveries([applyUpdate(current ?? blankDelivery(alert.id, screenId, zoneId), update)]);
       return done;
     },
 

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { createAlerts, type AlertRuntime } from './alerts.js';
 import { createAudit, type AuditService } from './audit-log.js';
+import { createDeliveryJournal, migrateLegacyDeliveries, type DeliveryStore } from './delivery-journal.js';
 import { createManifests, type ManifestService } from './manifests.js';
 import { createMedia, type MediaService } from './media.js';
 import { createPairing, type PairingService } from './pairing.js';
@@ -14,6 +15,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     store: Store;
+    deliveries: DeliveryStore;
     media: MediaService;
     manifests: ManifestService;
     realtime: RealtimeService;
@@ -32,6 +34,23 @@ export const storePlugin = fp(
     app.addHook('onClose', async () => store.close());
   },
   { name: 'store', dependencies: ['config'] },
+);
+
+/**
+ * The delivery journal (`deliveries.jsonl`): the alerts' delivery boards, out of the store's one
+ * document so that an acknowledgement appends a line instead of rewriting the document. A
+ * document from before it hands its boards over once, here. Closed after the alert service,
+ * which writes its last batch on close.
+ */
+export const deliveriesPlugin = fp(
+  async (app: FastifyInstance) => {
+    const deliveries = await createDeliveryJournal(app.config.dataDir, { log: app.log });
+    const moved = await migrateLegacyDeliveries(app.store, deliveries);
+    if (moved > 0) app.log.info({ deliveries: moved }, 'delivery boards moved from the store document to the delivery journal');
+    app.decorate('deliveries', deliveries);
+    app.addHook('onClose', async () => deliveries.close());
+  },
+  { name: 'deliveries', dependencies: ['config', 'store'] },
 );
 
 /** The sharp media pipeline. */
@@ -64,11 +83,11 @@ export const pairingPlugin = fp(
  */
 export const alertsPlugin = fp(
   async (app: FastifyInstance) => {
-    const alerts = createAlerts({ store: app.store, media: app.media, io: () => app.realtime.io, log: app.log });
+    const alerts = createAlerts({ store: app.store, deliveries: app.deliveries, media: app.media, io: () => app.realtime.io, log: app.log });
     app.decorate('alerts', alerts);
     app.addHook('onClose', async () => alerts.close());
   },
-  { name: 'alerts', dependencies: ['store', 'media'] },
+  { name: 'alerts', dependencies: ['store', 'deliveries', 'media'] },
 );
 
 /** Socket.IO on the app's own HTTP server. */
@@ -105,6 +124,7 @@ export const schedulerPlugin = fp(
       log: app.log,
       jobs: housekeepingJobs({
         store: app.store,
+        deliveries: app.deliveries,
         audit: app.audit,
         offlineAfterS: app.config.offlineAfterS,
         announceOffline: (screenId, zoneId) => emitScreenStatus(app.realtime.io, app.store, screenId, zoneId, false),
@@ -117,5 +137,5 @@ export const schedulerPlugin = fp(
     if (app.config.jobs) app.addHook('onReady', async () => scheduler.start());
     app.addHook('preClose', async () => scheduler.stop());
   },
-  { name: 'scheduler', dependencies: ['config', 'store', 'audit', 'realtime'] },
+  { name: 'scheduler', dependencies: ['config', 'store', 'deliveries', 'audit', 'realtime'] },
 );

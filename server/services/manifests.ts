@@ -56,6 +56,15 @@ export interface ManifestService {
   preview(spec: PreviewSpec, now?: number): Promise<Manifest>;
 }
 
+// Screens by id, once per version of the collection: a screen that connects resolves its own
+// manifest, and 10,000 connecting should not index 10,000 screens each.
+const screenIndex = new WeakMap<readonly StoredScreen[], ReadonlyMap<string, StoredScreen>>();
+function screensById(screens: readonly StoredScreen[]): ReadonlyMap<string, StoredScreen> {
+  let map = screenIndex.get(screens);
+  if (!map) screenIndex.set(screens, (map = new Map(screens.map((s) => [s.id, s]))));
+  return map;
+}
+
 /** The id a preview gives what has none yet (a new layout, an unsaved item, a screen to be). */
 export const PREVIEW_ID = 'preview';
 
@@ -110,7 +119,7 @@ export function createManifests(deps: { store: Store; media: MediaService; timeZ
   function resolverFor(data: Readonly<Data>, now: number) {
     // Screens show only the approved version of each item; drafts and pending edits never reach them.
     const pool: ContentPool = contentPool(data);
-    const screens = new Map(data.screens.map((s) => [s.id, s]));
+    const screens = screensById(data.screens);
     const layouts = new Map(data.layouts.map((l) => [l.id, l]));
     const playlists = new Map(data.playlists.map((p) => [p.id, p]));
     const shared = new Map<string, Promise<SharedPart>>();

@@ -22,7 +22,7 @@ import { boardDenial, type AlertRuntime } from './alerts.js';
 import type { AuthService } from './auth.js';
 import type { Change, ManifestService } from './manifests.js';
 import { hashSecret, type PairingOpen, type PairingService } from './pairing.js';
-import type { Store } from './store.js';
+import type { Store, StoredScreen } from './store.js';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -48,6 +48,22 @@ export const hashToken = hashSecret;
 export function emitScreenStatus(io: IoServer, store: Store, screenId: string, zoneId: string, online: boolean): void {
   const targets = ancestry(zoneId, new Map(store.read().zones.map((z) => [z.id, z]))).map((z) => rooms.staffZone(z.id));
   if (targets.length > 0) io.to(targets).emit('screen:status', { screenId, zoneId, online, at: Date.now() });
+}
+
+// Lookups over the committed screens, built once per version of the collection (a write that
+// does not touch screens shares it with the document before), so that connecting 10,000 screens
+// does not scan 10,000 screens each.
+const byToken = new WeakMap<readonly StoredScreen[], Map<string, StoredScreen>>();
+const byId = new WeakMap<readonly StoredScreen[], Map<string, StoredScreen>>();
+function screensByToken(screens: readonly StoredScreen[]): ReadonlyMap<string, StoredScreen> {
+  let map = byToken.get(screens);
+  if (!map) byToken.set(screens, (map = new Map(screens.map((s) => [s.tokenHash, s]))));
+  return map;
+}
+function screensById(screens: readonly StoredScreen[]): ReadonlyMap<string, StoredScreen> {
+  let map = byId.get(screens);
+  if (!map) byId.set(screens, (map = new Map(screens.map((s) => [s.id, s]))));
+  return map;
 }
 
 /** A screen's "last seen" is written at most this often: the offline sweep needs it only coarsely. */
@@ -112,7 +128,7 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
       if ('token' in hs) {
         const token = hs.token;
         const tokenHash = typeof token === 'string' && token.length >= 16 ? hashToken(token) : null;
-        const screen = tokenHash ? store.read().screens.find((s) => s.tokenHash === tokenHash) : undefined;
+        const screen = tokenHash ? screensByToken(store.read().screens).get(tokenHash) : undefined;
         if (!screen) return next(connectError('DEVICE_TOKEN_INVALID'));
         socket.data = { kind: 'screen', screenId: screen.id, zoneIds: ancestry(screen.zoneId, zonesNow()).map((z) => z.id) };
         return next();
@@ -234,18 +250,21 @@ export function createRealtime(deps: { server: HttpServer; store: Store; manifes
     const stored = store.read().seen.find((s) => s.screenId === screenId);
     if (stored && stored.offlineSince === null && now - (seenWritten.get(screenId) ?? 0) < SEEN_WRITE_EVERY_MS) return false;
     seenWritten.set(screenId, now);
-    return store.write((draft) => {
-      if (!draft.screens.some((s) => s.id === screenId)) return false;
+    return store.write((draft, base) => {
+      // Read from `base` and replace `seen` whole: touching a draft collection deep-copies it, and
+      // 10,000 screens connecting would copy every screen (or every record) once each.
+      if (!screensById(base.screens).has(screenId)) return false;
       const at = new Date(now).toISOString();
-      const seen = draft.seen.find((s) => s.screenId === screenId);
+      const i = base.seen.findIndex((s) => s.screenId === screenId);
+      const seen = base.seen[i];
       if (!seen) {
-        draft.seen.push({ screenId, lastSeenAt: at, offlineSince: null });
+        draft.seen = [...base.seen, { screenId, lastSeenAt: at, offlineSince: null }];
         return false;
       }
-      const wasOffline = seen.offlineSince !== null;
-      if (at > seen.lastSeenAt) seen.lastSeenAt = at;
-      seen.offlineSince = null;
-      return wasOffline;
+      const next = [...base.seen];
+      next[i] = { screenId, lastSeenAt: at > seen.lastSeenAt ? at : seen.lastSeenAt, offlineSince: null };
+      draft.seen = next;
+      return seen.offlineSince !== null;
     });
   }
 

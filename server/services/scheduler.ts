@@ -2,6 +2,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { ALERT_POLICY, LOGIN_POLICY } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import type { AuditService } from './audit-log.js';
+import type { Delivery } from '../../content/index.js';
+import type { DeliveryStore } from './delivery-journal.js';
 import type { Data, Store } from './store.js';
 
 /*
@@ -206,6 +208,8 @@ export interface AlertRetrier {
 
 export interface HousekeepingDeps {
   readonly store: Store;
+  /** The delivery boards; without them retention removes alerts only. */
+  readonly deliveries?: DeliveryStore;
   readonly audit: Pick<AuditService, 'pruneAudit'>;
   /** Seconds of silence after which a screen counts as offline. */
   readonly offlineAfterS: number;
@@ -236,11 +240,15 @@ export async function sweepOffline(store: Store, offlineAfterS: number, now = Da
   });
 }
 
-/** One clean-up step: the items of a collection that are due to go at `now`. */
+/** One clean-up step: removes what is due to go at `now`, writing nothing when nothing is; answers how many items went. */
 interface RetentionStep {
   readonly name: string;
-  due(data: Readonly<Data>, now: number): boolean;
-  remove(draft: Data, now: number): number;
+  run(deps: Pick<HousekeepingDeps, 'store' | 'deliveries'>, now: number): Promise<number>;
+}
+
+/** A step over one part of the store's document. */
+function documentStep(name: string, due: (data: Readonly<Data>, now: number) => boolean, remove: (draft: Data, now: number) => number): RetentionStep {
+  return { name, run: async ({ store }, now) => (due(store.read(), now) ? store.write((draft) => remove(draft, now)) : 0) };
 }
 
 function monthsBefore(now: number, months: number): number {
@@ -260,85 +268,109 @@ const counterGone = (c: Data['loginCounters'][number], now: number) => Date.pars
 const pairingGone = (p: Data['pairings'][number], now: number) => (p.claimedAt ? Date.parse(p.claimedAt) + CLAIMED_PAIRING_KEEP_MS <= now : Date.parse(p.expiresAt) <= now);
 const alertGone = (a: Data['alerts'][number], now: number) => Date.parse(a.clearedAt ?? a.expiresAt) <= monthsBefore(now, ALERT_RETENTION_MONTHS);
 /** A delivery left without its alert, by its last moment; one that never moved has no age and stays. */
-const orphanGone = (d: Data['deliveries'][number], now: number) => {
+const orphanGone = (d: Delivery, now: number) => {
   const times = [d.lastAttemptAt, d.deliveredAt, d.displayedAt].flatMap((t) => (t ? [Date.parse(t)] : []));
   return times.length > 0 && Math.max(...times) <= monthsBefore(now, ALERT_RETENTION_MONTHS);
 };
-/** A delivery goes with its alert; one whose alert is already missing, by its own age. */
-const deliveryGone = (alerts: readonly Data['alerts'][number][], now: number) => {
-  const gone = new Set(alerts.filter((a) => alertGone(a, now)).map((a) => a.id));
-  const known = new Set(alerts.map((a) => a.id));
-  return (d: Data['deliveries'][number]) => gone.has(d.alertId) || (!known.has(d.alertId) && orphanGone(d, now));
+
+/**
+ * An alert goes 13 months after it ended, and its delivery board with it; a board whose alert is
+ * missing (never committed, or removed) by the age of each delivery. The boards go first: a crash
+ * in between leaves an old alert with an empty board, which the next run removes.
+ */
+const alertsStep: RetentionStep = {
+  name: 'alerts',
+  async run({ store, deliveries }, now) {
+    let removed = 0;
+    if (deliveries) {
+      const alerts = store.read().alerts;
+      const gone = new Set(alerts.filter((a) => alertGone(a, now)).map((a) => a.id));
+      const known = new Set(alerts.map((a) => a.id));
+      const read = deliveries.read();
+      const drops: { alertId: string; screenId?: string; count: number }[] = [];
+      for (const alertId of read.alertIds()) {
+        const boards = read.revisions(alertId).map((r) => read.board(alertId, r));
+        if (gone.has(alertId)) drops.push({ alertId, count: boards.reduce((n, b) => n + b.size, 0) });
+        else if (!known.has(alertId)) {
+          const old = new Set(boards.flatMap((b) => [...b.values()].filter((d) => orphanGone(d, now)).map((d) => d.screenId)));
+          for (const screenId of old) drops.push({ alertId, screenId, count: boards.filter((b) => b.has(screenId)).length });
+        }
+      }
+      if (drops.length > 0) {
+        await deliveries.write((draft) => {
+          for (const d of drops) draft.drop(d.alertId, d.screenId);
+        });
+        removed += drops.reduce((n, d) => n + d.count, 0);
+      }
+    }
+    if (store.read().alerts.some((a) => alertGone(a, now))) {
+      removed += await store.write((draft) => {
+        const { kept, removed } = sift(draft.alerts, (a) => alertGone(a, now));
+        draft.alerts = kept;
+        return removed;
+      });
+    }
+    return removed;
+  },
 };
 
 const RETENTION_STEPS: readonly RetentionStep[] = [
-  {
-    name: 'sessions',
-    due: (data, now) => data.sessions.some((s) => sessionGone(s, now)),
-    remove(draft, now) {
+  documentStep(
+    'sessions',
+    (data, now) => data.sessions.some((s) => sessionGone(s, now)),
+    (draft, now) => {
       const { kept, removed } = sift(draft.sessions, (s) => sessionGone(s, now));
       draft.sessions = kept;
       return removed;
     },
-  },
-  {
-    name: 'login-counters',
-    due: (data, now) => data.loginCounters.some((c) => counterGone(c, now)),
-    remove(draft, now) {
+  ),
+  documentStep(
+    'login-counters',
+    (data, now) => data.loginCounters.some((c) => counterGone(c, now)),
+    (draft, now) => {
       const { kept, removed } = sift(draft.loginCounters, (c) => counterGone(c, now));
       draft.loginCounters = kept;
       return removed;
     },
-  },
-  {
-    name: 'pairings',
-    due: (data, now) => data.pairings.some((p) => pairingGone(p, now)),
-    remove(draft, now) {
+  ),
+  documentStep(
+    'pairings',
+    (data, now) => data.pairings.some((p) => pairingGone(p, now)),
+    (draft, now) => {
       const { kept, removed } = sift(draft.pairings, (p) => pairingGone(p, now));
       draft.pairings = kept;
       return removed;
     },
-  },
-  {
-    // An alert goes 13 months after it ended, and its delivery board with it.
-    name: 'alerts',
-    due: (data, now) => data.alerts.some((a) => alertGone(a, now)) || data.deliveries.some(deliveryGone(data.alerts, now)),
-    remove(draft, now) {
-      const deliveries = sift(draft.deliveries, deliveryGone(draft.alerts, now));
-      const alerts = sift(draft.alerts, (a) => alertGone(a, now));
-      draft.alerts = alerts.kept;
-      draft.deliveries = deliveries.kept;
-      return alerts.removed + deliveries.removed;
-    },
-  },
-  {
-    // "Last seen" records of screens that were deleted.
-    name: 'seen',
-    due: (data) => {
+  ),
+  alertsStep,
+  // "Last seen" records of screens that were deleted.
+  documentStep(
+    'seen',
+    (data) => {
       const screens = new Set(data.screens.map((s) => s.id));
       return data.seen.some((s) => !screens.has(s.screenId));
     },
-    remove(draft) {
+    (draft) => {
       const screens = new Set(draft.screens.map((s) => s.id));
       const { kept, removed } = sift(draft.seen, (s) => !screens.has(s.screenId));
       draft.seen = kept;
       return removed;
     },
-  },
+  ),
 ];
 
 /**
  * The retention clean-up: each step on its own, so that one failing leaves the others done;
  * the job fails, naming the steps, if any did. Answers how many items each step removed.
  */
-export async function runRetention(deps: Pick<HousekeepingDeps, 'store' | 'audit' | 'log'>, now = Date.now()): Promise<Record<string, number>> {
-  const { store, audit, log } = deps;
+export async function runRetention(deps: Pick<HousekeepingDeps, 'store' | 'deliveries' | 'audit' | 'log'>, now = Date.now()): Promise<Record<string, number>> {
+  const { audit, log } = deps;
   const removed: Record<string, number> = {};
   const failed: string[] = [];
   for (const step of RETENTION_STEPS) {
     try {
       // A step with nothing due does not write: a second run is a true no-op.
-      removed[step.name] = step.due(store.read(), now) ? await store.write((draft) => step.remove(draft, now)) : 0;
+      removed[step.name] = await step.run(deps, now);
     } catch (err) {
       failed.push(step.name);
       log.error({ err, job: 'retention', step: step.name }, `retention step ${step.name} failed`);

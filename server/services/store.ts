@@ -86,7 +86,6 @@ export interface Data {
   pairings: StoredPairing[];
   audit: AuditState;
   alerts: Alert[];
-  deliveries: Delivery[];
   apiTokens: StoredApiToken[];
   seen: ScreenSeen[];
 }
@@ -110,10 +109,19 @@ export function emptyData(now = new Date()): Data {
     pairings: [],
     audit: { head: null, outbox: [] },
     alerts: [],
-    deliveries: [],
     apiTokens: [],
     seen: [],
   };
+}
+
+/** How a write is committed. */
+export interface WriteOptions {
+  /**
+   * What must be durable before this write may be: the write's batch is prepared on disk
+   * alongside it and takes effect only once it has resolved; if it rejects, the batch fails as a
+   * failed disk write does. (An alert's delivery board, journaled before the alert is committed.)
+   */
+  readonly after?: Promise<unknown>;
 }
 
 /**
@@ -124,8 +132,12 @@ export function emptyData(now = new Date()): Data {
 export interface Store {
   /** The committed state; treat it as read-only. */
   read(): Readonly<Data>;
-  /** Applies `mutate` to a draft and resolves with its result once the draft is durable. */
-  write<T>(mutate: (draft: Data) => T): Promise<T>;
+  /**
+   * Applies `mutate` to a draft and resolves with its result once the draft is durable. `base`
+   * is the state the draft started from: read from it what the mutation only looks at, since the
+   * embedded store copies each collection of the draft that is accessed.
+   */
+  write<T>(mutate: (draft: Data, base: Readonly<Data>) => T, opts?: WriteOptions): Promise<T>;
   /**
    * Calls `listener` with the committed state after each durable flush; returns an unsubscribe
    * function. Listeners run synchronously and must not throw or block: they schedule work.
@@ -158,6 +170,22 @@ export function migrate(data: Data): Data {
 }
 
 /**
+ * Delivery boards that a document written before the delivery journal still holds (they moved
+ * to `deliveries.jsonl`, see delivery-journal.ts), or null. They stay in the document until the
+ * journal has them on disk, and are then released with `releaseLegacyDeliveries`.
+ */
+export function legacyDeliveries(data: Readonly<Data>): Delivery[] | null {
+  const legacy = (data as { deliveries?: unknown }).deliveries;
+  return Array.isArray(legacy) ? (legacy as Delivery[]) : null;
+}
+
+/** A mutation that drops the legacy `deliveries` from the document. */
+export function releaseLegacyDeliveries(draft: Data): void {
+  // An undefined value is left out of the JSON, so the key leaves the file with this write.
+  (draft as { deliveries?: unknown }).deliveries = undefined;
+}
+
+/**
  * A draft of `base` whose top-level collections are deep-copied only when a mutation first
  * touches them, so that recording one acknowledgement does not copy every screen and content
  * item. `materialize` gives the next document: touched collections replaced, the others shared
@@ -182,7 +210,8 @@ function copyOnAccess(base: Data): { draft: Data; materialize(): Data } {
 }
 
 interface Pending {
-  mutate: (draft: Data) => unknown;
+  mutate: (draft: Data, base: Readonly<Data>) => unknown;
+  after: Promise<unknown> | undefined;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -192,7 +221,8 @@ interface Pending {
  * flush is on disk wait and go out together in the next one, each acknowledged only after it.
  */
 export async function createStore(dataDir: string): Promise<Store> {
-  const db = new Low<Data>(new DurableJsonFile<Data>(path.join(dataDir, 'zonecast.json')), emptyData());
+  const file = new DurableJsonFile<Data>(path.join(dataDir, 'zonecast.json'));
+  const db = new Low<Data>(file, emptyData());
   await db.read();
   let committed: Data = migrate({ ...emptyData(), ...db.data });
   let queue: Pending[] = [];
@@ -212,7 +242,7 @@ export async function createStore(dataDir: string): Promise<Store> {
         // answer with what it returned, so a replay would store something else than was answered.
         try {
           const next = copyOnAccess(draft);
-          const result = p.mutate(next.draft);
+          const result = p.mutate(next.draft, draft);
           draft = next.materialize();
           done.push({ p, result });
         } catch (err) {
@@ -222,7 +252,8 @@ export async function createStore(dataDir: string): Promise<Store> {
       if (done.length === 0) continue;
       try {
         db.data = draft;
-        await db.write();
+        const after = done.flatMap((d) => (d.p.after ? [d.p.after] : []));
+        await file.write(draft, after.length > 0 ? Promise.all(after) : null);
         committed = draft;
         for (const d of done) d.p.resolve(d.result);
         // After the data is durable, never before: a listener (the audit log) may act on it.
@@ -251,10 +282,10 @@ export async function createStore(dataDir: string): Promise<Store> {
 
   return {
     read: () => committed,
-    write<T>(mutate: (draft: Data) => T): Promise<T> {
+    write<T>(mutate: (draft: Data, base: Readonly<Data>) => T, opts: WriteOptions = {}): Promise<T> {
       if (closed) return Promise.reject(new AppError('STORE_WRITE_FAILED', 'store is closed'));
       return new Promise<T>((resolve, reject) => {
-        queue.push({ mutate, resolve: resolve as (v: unknown) => void, reject });
+        queue.push({ mutate, after: opts.after, resolve: resolve as (v: unknown) => void, reject });
         kick();
       });
     },

@@ -72,8 +72,10 @@ async function board(alertId: string): Promise<Map<string, Delivery>> {
   return new Map(res.deliveries.map((d) => [d.screenId, d]));
 }
 
-function stored(alertId: string, screenId: string): Delivery | undefined {
-  return t.app.store.read().deliveries.find((d) => d.alertId === alertId && d.screenId === screenId);
+/** A delivery as it is on disk: the delivery journal's committed record for the alert's current revision. */
+function stored(alertId: string, screenId: string, app = t.app): Delivery | undefined {
+  const alert = app.store.read().alerts.find((a) => a.id === alertId);
+  return alert ? app.deliveries.read().get(alertId, alert.revision, screenId) : undefined;
 }
 
 /** Lets in-flight socket frames arrive before asserting that something did not. */
@@ -368,7 +370,7 @@ describe('after a restart', () => {
 
     const again = await buildTestApp({ dataDir: first.dataDir });
     try {
-      const d = (id: string) => again.app.store.read().deliveries.find((x) => x.alertId === alert.id && x.screenId === id);
+      const d = (id: string) => stored(alert.id, id, again.app);
       expect(d('scr-potou')).toMatchObject({ state: 'pending', attempts: 2, nextRetryAt: new Date(now + ALERT_POLICY.retryEveryMs).toISOString() });
       expect(d('scr-dingjia')?.state).toBe('displayed');
       expect(await again.app.alerts.retryDue(now + 1)).toBe(0);

@@ -317,6 +317,14 @@ const ROUTES: Record<string, Entry> = {
       },
     }),
   },
+  'POST /api/_bench/screens': {
+    expect: unscoped(201, ADMIN),
+    build: async (c) => {
+      const { name: _name, ...screen } = screenInput(c.zoneId);
+      return { method: 'POST', url: '/api/_bench/screens', payload: { screen, namePrefix: '屏', first: 1, count: 2 } };
+    },
+  },
+  'GET /api/_bench/cpu': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/_bench/cpu' }) },
   'GET /api/_bench/heap': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/_bench/heap' }) },
   'GET /api/_bench/trace': { expect: unscoped(200, ADMIN), build: async () => ({ method: 'GET', url: '/api/_bench/trace?since=0' }) },
   'GET /': { expect: everyone(302), build: async () => ({ method: 'GET', url: '/' }) },

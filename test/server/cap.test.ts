@@ -49,7 +49,7 @@ const json = (res: { body: string }) => JSON.parse(res.body) as { action: string
 /** The alerts and the audit head, to show that a refused message changed nothing. */
 function snapshot() {
   const data = t.app.store.read();
-  return { alerts: JSON.stringify(data.alerts), deliveries: data.deliveries.length, audit: data.audit.head };
+  return { alerts: JSON.stringify(data.alerts), deliveries: t.app.deliveries.read().size, audit: data.audit.head };
 }
 
 beforeEach(async () => {

@@ -326,7 +326,7 @@ describe('the retention clean-up', () => {
     counters: data.loginCounters.map((c) => c.key).sort(),
     pairings: data.pairings.map((p) => p.id).sort(),
     alerts: data.alerts.map((a) => a.id).sort(),
-    deliveries: data.deliveries.map((d) => `${d.alertId}/${d.screenId}`).sort(),
+    deliveries: [...t.app.deliveries.read().entries()].map(({ delivery: d }) => `${d.alertId}/${d.screenId}`).sort(),
     seen: data.seen.map((s) => s.screenId).sort(),
   });
 
@@ -341,14 +341,18 @@ describe('the retention clean-up', () => {
       );
       draft.pairings.push(pairing('111111', iso(-MIN)), pairing('222222', iso(5 * MIN)), pairing('333333', iso(-DAY), iso(-25 * 60 * MIN)), pairing('444444', iso(-DAY), iso(-60 * MIN)));
       draft.alerts.push(alert('old-cleared', iso(-14 * MONTH), iso(-14 * MONTH)), alert('old-expired', iso(-14 * MONTH), null), alert('recent', iso(-12 * MONTH), null));
-      draft.deliveries.push(
+      draft.seen.push({ screenId: 'scr-deleted', lastSeenAt: iso(-DAY), offlineSince: null });
+    });
+    // Delivery boards are in the delivery journal; 'vanished' is an alert that is already gone.
+    await t.app.deliveries.write((draft) => {
+      for (const d of [
         delivery('old-cleared', 's1', null),
         delivery('old-expired', 's1', iso(-14 * MONTH)),
         delivery('recent', 's1', iso(-12 * MONTH)),
         delivery('vanished', 's1', iso(-14 * MONTH)),
         delivery('vanished', 's2', null),
-      );
-      draft.seen.push({ screenId: 'scr-deleted', lastSeenAt: iso(-DAY), offlineSince: null });
+      ])
+        draft.put(1, d);
     });
 
     const removed = await t.app.scheduler.runNow('retention');
