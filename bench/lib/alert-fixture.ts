@@ -1,6 +1,6 @@
 import type { ContentRecord, ScreenInput, Zone } from '../../content/index.js';
 import { addReviewer, publish, type Api, type Staff } from './api.js';
-import { notice, noticeBoard } from './fixture.js';
+import { BENCH_SCREEN, notice, noticeBoard } from './fixture.js';
 import type { FleetScreen } from './alert-protocol.js';
 import { mapLimit } from './async.js';
 
@@ -32,15 +32,7 @@ export async function seedAlertFixture(admin: Api, players: number, opts: { conc
     await publish(staff, item.id);
   }
 
-  const screen: Omit<ScreenInput, 'id' | 'name'> = {
-    zoneId: town.id,
-    width: 1920,
-    height: 1080,
-    pixelPitchMm: 2.5,
-    viewingDistanceM: 8,
-    openingHours: [],
-    layoutId: layout.id,
-  };
+  const screen: Omit<ScreenInput, 'id' | 'name'> = { zoneId: town.id, ...BENCH_SCREEN, openingHours: [], layoutId: layout.id };
   const chunks = Array.from({ length: Math.ceil(players / SCREENS_PER_REQUEST) }, (_, i) => ({ first: i * SCREENS_PER_REQUEST + 1, count: Math.min(SCREENS_PER_REQUEST, players - i * SCREENS_PER_REQUEST) }));
   let done = 0;
   const made = await mapLimit(chunks, opts.concurrency, async ({ first, count }) => {

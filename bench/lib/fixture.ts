@@ -54,6 +54,9 @@ export async function noticeBoard(api: Api, cityId: string): Promise<{ playlist:
 }
 
 /** How many notices each zone owns: a manifest of `3 × NOTICES_PER_ZONE` items, like a busy board. */
+/** The size and siting of every bench screen: a full-HD LED wall at 2.5 mm, seen from 8 m, always open. */
+export const BENCH_SCREEN = { width: 1920, height: 1080, pixelPitchMm: 2.5, viewingDistanceM: 8, openingHours: [] } as const;
+
 const NOTICES_PER_ZONE = 4;
 
 // About 150 characters of ordinary notice text, so that manifests have a realistic size.
@@ -106,11 +109,7 @@ export async function seedFixture(admin: Api, players: number): Promise<Fixture>
     const res = await api.post<{ screen: Screen; deviceToken: string }>('/api/screens', {
       zoneId: town === 'A' ? townA.id : townB.id,
       name: `${town === 'A' ? '北极镇' : '新民镇'}屏幕 ${String(i + 1).padStart(4, '0')}`,
-      width: 1920,
-      height: 1080,
-      pixelPitchMm: 2.5,
-      viewingDistanceM: 8,
-      openingHours: [],
+      ...BENCH_SCREEN,
       layoutId: layout.id,
     });
     return { screenId: res.screen.id, token: res.deviceToken, town };

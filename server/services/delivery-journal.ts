@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Delivery } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { AppendOnlyFile } from './durable-file.js';
+import { groupCommit } from './group-commit.js';
 import { legacyDeliveries, releaseLegacyDeliveries, type Store } from './store.js';
 
 /** The journal's file in the data dir, next to the store's document. */
@@ -409,8 +410,6 @@ export async function createDeliveryJournal(dataDir: string, opts: DeliveryJourn
   await file.truncate(validBytes);
   let inFile = records;
   let needsHeader = validBytes === 0;
-  let queue: Pending[] = [];
-  let flushing: Promise<void> | null = null;
   let closed = false;
   // After a failed append that could not be undone, nothing more is appended: the next start
   // cuts the torn rest off.
@@ -423,70 +422,58 @@ export async function createDeliveryJournal(dataDir: string, opts: DeliveryJourn
     needsHeader = false;
   }
 
-  async function flush(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue;
-      queue = [];
-      const overlay = new Overlay(boards);
-      const done: { p: Pending; result: unknown }[] = [];
-      for (const p of batch) {
-        const own = new Overlay(overlay);
-        try {
-          const result = p.mutate(own);
-          overlay.absorb(own);
-          done.push({ p, result });
-        } catch (err) {
-          p.reject(err);
-        }
-      }
-      if (overlay.lines.length === 0) {
-        for (const d of done) d.p.resolve(d.result);
-        continue;
-      }
+  // Writes that arrive while an append is on disk go out together in the next one.
+  const commits = groupCommit<Pending>(async (batch) => {
+    const overlay = new Overlay(boards);
+    const done: { p: Pending; result: unknown }[] = [];
+    for (const p of batch) {
+      const own = new Overlay(overlay);
       try {
-        if (broken) throw broken;
-        const before = file.size;
-        const text = (needsHeader ? `${JSON.stringify(HEADER)}\n` : '') + overlay.lines.join('');
-        try {
-          await file.append(text);
-        } catch (err) {
-          // Part of it may be in the file: take it back, or append nothing more.
-          await file.truncate(before).catch((e: unknown) => {
-            broken = e instanceof Error ? e : new Error(String(e));
-          });
-          throw err;
-        }
-        needsHeader = false;
-        overlay.applyTo(boards);
-        inFile += overlay.records;
+        const result = p.mutate(own);
+        overlay.absorb(own);
+        done.push({ p, result });
       } catch (err) {
-        opts.log?.error({ err, records: overlay.records }, 'delivery journal: append failed');
-        for (const d of done) d.p.reject(new AppError('STORE_WRITE_FAILED', (err as Error).message));
-        continue;
-      }
-      for (const d of done) d.p.resolve(d.result);
-      if (inFile > compactAt.factor * boards.size + compactAt.minRecords) {
-        // The batch is durable and answered; later writes wait for the compaction.
-        await compact().catch((err: unknown) => opts.log?.error({ err }, 'delivery journal: compaction failed; appending to the old file'));
+        p.reject(err);
       }
     }
-  }
-
-  function kick(): void {
-    if (flushing) return;
-    flushing = flush().finally(() => {
-      flushing = null;
-      if (queue.length > 0) kick();
-    });
-  }
+    if (overlay.lines.length === 0) {
+      for (const d of done) d.p.resolve(d.result);
+      return;
+    }
+    try {
+      if (broken) throw broken;
+      const before = file.size;
+      const text = (needsHeader ? `${JSON.stringify(HEADER)}\n` : '') + overlay.lines.join('');
+      try {
+        await file.append(text);
+      } catch (err) {
+        // Part of it may be in the file: take it back, or append nothing more.
+        await file.truncate(before).catch((e: unknown) => {
+          broken = e instanceof Error ? e : new Error(String(e));
+        });
+        throw err;
+      }
+      needsHeader = false;
+      overlay.applyTo(boards);
+      inFile += overlay.records;
+    } catch (err) {
+      opts.log?.error({ err, records: overlay.records }, 'delivery journal: append failed');
+      for (const d of done) d.p.reject(new AppError('STORE_WRITE_FAILED', (err as Error).message));
+      return;
+    }
+    for (const d of done) d.p.resolve(d.result);
+    if (inFile > compactAt.factor * boards.size + compactAt.minRecords) {
+      // The batch is durable and answered; later writes wait for the compaction.
+      await compact().catch((err: unknown) => opts.log?.error({ err }, 'delivery journal: compaction failed; appending to the old file'));
+    }
+  });
 
   return {
     read: () => boards,
     write<T>(mutate: (draft: DeliveryDraft) => T): Promise<T> {
       if (closed) return Promise.reject(new AppError('STORE_WRITE_FAILED', 'delivery journal is closed'));
       return new Promise<T>((resolve, reject) => {
-        queue.push({ mutate: mutate as (draft: DeliveryDraft) => unknown, resolve: resolve as (v: unknown) => void, reject });
-        kick();
+        commits.push({ mutate: mutate as (draft: DeliveryDraft) => unknown, resolve: resolve as (v: unknown) => void, reject });
       });
     },
     forget(alertId, which) {
@@ -494,7 +481,7 @@ export async function createDeliveryJournal(dataDir: string, opts: DeliveryJourn
     },
     async close() {
       closed = true;
-      while (flushing) await flushing;
+      await commits.drain();
       await file.close();
     },
   };

@@ -3,6 +3,7 @@ import { Low } from 'lowdb';
 import type { Alert, AuditEntry, ContentRecord, Delivery, Layout, Media, Playlist, Schedule, Screen, User, Zone } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import { DurableJsonFile } from './durable-file.js';
+import { groupCommit } from './group-commit.js';
 
 /** A screen as stored: the device token is kept only as its SHA-256. */
 export type StoredScreen = Screen & { tokenHash: string };
@@ -225,68 +226,54 @@ export async function createStore(dataDir: string): Promise<Store> {
   const db = new Low<Data>(file, emptyData());
   await db.read();
   let committed: Data = migrate({ ...emptyData(), ...db.data });
-  let queue: Pending[] = [];
-  let flushing: Promise<void> | null = null;
   let closed = false;
   const listeners = new Set<(data: Readonly<Data>) => void>();
 
-  async function flush(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue;
-      queue = [];
-      let draft = committed;
-      const done: { p: Pending; result: unknown }[] = [];
-      for (const p of batch) {
-        // Each mutation runs on its own copy, so one that throws halfway leaves no trace. The
-        // others are never run twice: handlers make ids and timestamps inside the mutation and
-        // answer with what it returned, so a replay would store something else than was answered.
-        try {
-          const next = copyOnAccess(draft);
-          const result = p.mutate(next.draft, draft);
-          draft = next.materialize();
-          done.push({ p, result });
-        } catch (err) {
-          p.reject(err);
-        }
-      }
-      if (done.length === 0) continue;
+  // Writes that arrive while a flush is on disk go out together in the next one.
+  const commits = groupCommit<Pending>(async (batch) => {
+    let draft = committed;
+    const done: { p: Pending; result: unknown }[] = [];
+    for (const p of batch) {
+      // Each mutation runs on its own copy, so one that throws halfway leaves no trace. The
+      // others are never run twice: handlers make ids and timestamps inside the mutation and
+      // answer with what it returned, so a replay would store something else than was answered.
       try {
-        db.data = draft;
-        const after = done.flatMap((d) => (d.p.after ? [d.p.after] : []));
-        await file.write(draft, after.length > 0 ? Promise.all(after) : null);
-        committed = draft;
-        for (const d of done) d.p.resolve(d.result);
-        // After the data is durable, never before: a listener (the audit log) may act on it.
-        // One listener's failure must not fail a commit that is already on disk.
-        for (const l of listeners) {
-          try {
-            l(committed);
-          } catch {
-            /* the listener reports its own errors */
-          }
-        }
+        const next = copyOnAccess(draft);
+        const result = p.mutate(next.draft, draft);
+        draft = next.materialize();
+        done.push({ p, result });
       } catch (err) {
-        db.data = committed;
-        for (const d of done) d.p.reject(new AppError('STORE_WRITE_FAILED', (err as Error).message));
+        p.reject(err);
       }
     }
-  }
-
-  function kick(): void {
-    if (flushing) return;
-    flushing = flush().finally(() => {
-      flushing = null;
-      if (queue.length > 0) kick();
-    });
-  }
+    if (done.length === 0) return;
+    try {
+      db.data = draft;
+      const after = done.flatMap((d) => (d.p.after ? [d.p.after] : []));
+      await file.write(draft, after.length > 0 ? Promise.all(after) : null);
+      committed = draft;
+      for (const d of done) d.p.resolve(d.result);
+      // After the data is durable, never before: a listener (the audit log) may act on it.
+      // One listener's failure must not fail a commit that is already on disk.
+      for (const l of listeners) {
+        try {
+          l(committed);
+        } catch {
+          /* the listener reports its own errors */
+        }
+      }
+    } catch (err) {
+      db.data = committed;
+      for (const d of done) d.p.reject(new AppError('STORE_WRITE_FAILED', (err as Error).message));
+    }
+  });
 
   return {
     read: () => committed,
     write<T>(mutate: (draft: Data, base: Readonly<Data>) => T, opts: WriteOptions = {}): Promise<T> {
       if (closed) return Promise.reject(new AppError('STORE_WRITE_FAILED', 'store is closed'));
       return new Promise<T>((resolve, reject) => {
-        queue.push({ mutate, after: opts.after, resolve: resolve as (v: unknown) => void, reject });
-        kick();
+        commits.push({ mutate, after: opts.after, resolve: resolve as (v: unknown) => void, reject });
       });
     },
     onCommit(listener) {
@@ -297,7 +284,7 @@ export async function createStore(dataDir: string): Promise<Store> {
     },
     async close() {
       closed = true;
-      while (flushing) await flushing;
+      await commits.drain();
     },
   };
 }

@@ -1,0 +1,36 @@
+/**
+ * The write queue of a store with group commit: what is queued while a batch is being written
+ * goes out together in the next batch, one batch at a time. `write` is called with each batch in
+ * order and settles its items itself; it must not throw (an item's failure is the item's).
+ */
+export function groupCommit<P>(write: (batch: P[]) => Promise<void>): { push(item: P): void; drain(): Promise<void> } {
+  let queue: P[] = [];
+  let flushing: Promise<void> | null = null;
+
+  async function flush(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      await write(batch);
+    }
+  }
+
+  function kick(): void {
+    if (flushing) return;
+    flushing = flush().finally(() => {
+      flushing = null;
+      if (queue.length > 0) kick();
+    });
+  }
+
+  return {
+    push(item) {
+      queue.push(item);
+      kick();
+    },
+    /** Resolves once nothing is queued or being written. */
+    async drain() {
+      while (flushing) await flushing;
+    },
+  };
+}
