@@ -4,7 +4,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERT_COLOURS, DAY_MS, HOUR_MS, localTime, type AlertInput, type AlertSeverity, type Delivery } from '../../content/index.js';
+import { ALERT_COLOURS, ALERT_POLICY, DAY_MS, HOUR_MS, localTime, type AlertInput, type AlertSeverity, type Delivery } from '../../content/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { CHROMIUM_ARGS, launchChromium, openPlayer, playerState } from '../helpers/browser.js';
 import type { AlertState, ZoneCastHandle } from '../../player/src/state.js';
@@ -165,6 +165,9 @@ describe('urgent alerts on the players', () => {
       await expect
         .poll(async () => (await deliveries(id)).find((d) => d.screenId === 'scr-beiji'), { timeout: 15_000 })
         .toMatchObject({ state: 'displayed', frameAt: new Date(shown.displayedAt ?? 0).toISOString() });
+      // Drawn at once, so acknowledged once: 'displayed', which says it arrived as well.
+      const beijiDelivery = (await deliveries(id)).find((d) => d.screenId === 'scr-beiji');
+      expect(beijiDelivery?.deliveredAt).toBe(beijiDelivery?.displayedAt);
       const late = (await alertsOf(potou.page)).find((a) => a.alertId === id);
       await expect
         .poll(async () => (await deliveries(id)).find((d) => d.screenId === 'scr-potou'), { timeout: 15_000 })
@@ -206,6 +209,43 @@ describe('urgent alerts on the players', () => {
       await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
       const after = await screenPixels(page, 'scr-beiji');
       expect(colourShare(after, 'moderate', height - band, height)).toBeLessThan(0.2);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("acknowledges 'received' only when its first frame is late, then 'displayed' once drawn", async () => {
+    const { context, page } = await openScreen('scr-dingjia');
+    try {
+      // A display that stalls: frames are held back (pixi asks for each with requestAnimationFrame).
+      await page.evaluate(() => {
+        const w = window as unknown as { requestAnimationFrame: typeof requestAnimationFrame; releaseFrames?: () => void };
+        const raf = w.requestAnimationFrame.bind(window);
+        const held: FrameRequestCallback[] = [];
+        w.requestAnimationFrame = (cb) => {
+          held.push(cb);
+          return 0;
+        };
+        w.releaseFrames = () => {
+          w.requestAnimationFrame = raf;
+          for (const cb of held.splice(0)) raf(cb);
+        };
+      });
+      const id = await startAlert({ severity: 'severe', title: '森林火险预警', text: '丁家村周边林区火险等级高,严禁野外用火。', targetZoneIds: ['dingjia'], ttlMinutes: 30 });
+      // Not drawn: after ALERT_POLICY.receivedAckAfterMs the board learns that it arrived.
+      await expect.poll(async () => (await deliveries(id)).find((d) => d.screenId === 'scr-dingjia'), { timeout: 15_000 }).toMatchObject({ state: 'delivered', displayedAt: null });
+      const delivered = (await deliveries(id)).find((d) => d.screenId === 'scr-dingjia');
+      const { createdAt } = (await t.api('GET', `/api/alerts/${id}`)) as { createdAt: string };
+      // Not at once: the player waited for a frame that did not come.
+      expect(Date.parse(delivered?.deliveredAt ?? '') - Date.parse(createdAt)).toBeGreaterThanOrEqual(ALERT_POLICY.receivedAckAfterMs);
+      expect((await alertsOf(page)).find((a) => a.alertId === id)?.displayedAt ?? null).toBeNull();
+
+      await page.evaluate(() => (window as unknown as { releaseFrames: () => void }).releaseFrames());
+      const shown = await waitShowing(page, id);
+      await expect
+        .poll(async () => (await deliveries(id)).find((d) => d.screenId === 'scr-dingjia'), { timeout: 15_000 })
+        .toMatchObject({ state: 'displayed', deliveredAt: delivered?.deliveredAt, frameAt: new Date(shown.displayedAt ?? 0).toISOString() });
+      await clearAlert(id);
     } finally {
       await context.close();
     }
