@@ -12,6 +12,8 @@ export interface Fleet {
   connect(url: string, opts: { concurrency: number; timeoutMs: number; progress?: (connected: number) => void }): Promise<{ connected: number; ms: number }>;
   /** Every process's counters, summed. */
   stats(): Promise<FleetStats>;
+  /** How many players acknowledged `alertId` displayed, once all have or `timeoutMs` has passed; no polling in between. */
+  displayed(alertId: string, timeoutMs: number): Promise<number>;
   /**
    * When the players sent their acknowledgement of one emit (epoch ms, the machine's one clock):
    * of an alert by its id ('displayed'), of the n-th bare emit by `bare#n`; asked once, after the
@@ -142,6 +144,10 @@ export function startFleet(screens: readonly FleetScreen[], processes: number, n
     async stats() {
       const answers = await Promise.all(children.map((c) => c.ask({ type: 'stats' }, 10_000)));
       return sum(answers.map((a) => (a.type === 'stats' ? a.stats : sum([]))));
+    },
+    async displayed(alertId, timeoutMs) {
+      const answers = await Promise.all(children.map((c) => c.ask({ type: 'await-displayed', alertId, timeoutMs }, timeoutMs + 10_000)));
+      return answers.reduce((n, a) => n + (a.type === 'displayed' ? a.count : 0), 0);
     },
     async collect() {
       await Promise.all(children.map((c) => c.ask({ type: 'collect' }, 10_000)));

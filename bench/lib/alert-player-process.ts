@@ -32,6 +32,22 @@ const sentAt: Record<string, number[]> = {};
 const noteSent = (key: string, at: number) => (sentAt[key] ??= []).push(at);
 let lastShow: AlertShow | null = null;
 const problems: Record<string, number> = {};
+/**
+ * Requests waiting for every player here to have displayed an alert. The bench asks once per
+ * round and hears back when it is done, rather than polling this process in the middle of the
+ * fan-in it measures (the bare round's wait is the server's HTTP response, which needs no polling).
+ */
+const awaiting = new Map<string, { id: number; timer: ReturnType<typeof setTimeout> }[]>();
+
+function answerAwaiting(alertId: string, force = false): void {
+  const list = awaiting.get(alertId);
+  if (!list || (!force && (displayedBy[alertId] ?? 0) < sockets.length)) return;
+  awaiting.delete(alertId);
+  for (const w of list) {
+    clearTimeout(w.timer);
+    send({ id: w.id, type: 'displayed', count: displayedBy[alertId] ?? 0 });
+  }
+}
 
 function problem(what: string): void {
   problems[what] = (problems[what] ?? 0) + 1;
@@ -109,6 +125,7 @@ function connectOne(url: string, screen: FleetScreen, timeoutMs: number): Promis
       const at = Date.now();
       sendAck(socket, { alertId, revision, stage: 'displayed', at });
       noteSent(alertId, at);
+      answerAwaiting(alertId);
     });
     socket.on('disconnect', (reason) => {
       if (!closing) problem(`socket dropped (${reason})`);
@@ -134,6 +151,11 @@ process.on('message', (raw: unknown) => {
       () => send({ id, type: 'connected', count: connected, ms: performance.now() - t0 }),
       (err: unknown) => send({ id, type: 'failed', message: (err as Error).message }),
     );
+  } else if (msg.type === 'await-displayed') {
+    const list = awaiting.get(msg.alertId) ?? [];
+    list.push({ id, timer: setTimeout(() => answerAwaiting(msg.alertId, true), msg.timeoutMs) });
+    awaiting.set(msg.alertId, list);
+    answerAwaiting(msg.alertId);
   } else if (msg.type === 'stats') {
     send({ id, type: 'stats', stats: stats() });
   } else if (msg.type === 'collect') {

@@ -10,6 +10,8 @@ export interface FleetScreen {
 export type ToPlayers = { readonly id: number } & (
   | { readonly type: 'connect'; readonly url: string; readonly screens: readonly FleetScreen[]; readonly concurrency: number; readonly timeoutMs: number }
   | { readonly type: 'stats' }
+  /** Answered once every player of the process has acknowledged `alertId` displayed, or after `timeoutMs`. */
+  | { readonly type: 'await-displayed'; readonly alertId: string; readonly timeoutMs: number }
   | { readonly type: 'sent'; readonly key: string }
   | { readonly type: 'collect' }
   | { readonly type: 'close' }
@@ -40,6 +42,7 @@ export interface FleetStats {
 export type FromPlayers = { readonly id: number } & (
   | { readonly type: 'connected'; readonly count: number; readonly ms: number }
   | { readonly type: 'stats'; readonly stats: FleetStats }
+  | { readonly type: 'displayed'; readonly count: number }
   | { readonly type: 'sent'; readonly at: readonly number[] }
   | { readonly type: 'collected' }
   | { readonly type: 'failed'; readonly message: string }
