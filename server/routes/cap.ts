@@ -57,7 +57,7 @@ export default async function capRoutes(appIn: FastifyInstance): Promise<void> {
     for (const z of zoneIds) assertAllowed(req, data, 'alert:send', z);
   };
 
-  /** The alert an Update or Cancel refers to: the latest of its references that started one. */
+  /** The alert an Update or Cancel refers to: the latest of its references that started or amended one. */
   const referenced = (msg: CapMessage): Alert => {
     for (const ref of [...msg.references].reverse()) {
       const alert = app.alerts.findByCapRef(ref.sender, ref.identifier);
@@ -113,11 +113,19 @@ export default async function capRoutes(appIn: FastifyInstance): Promise<void> {
         }
       }
 
-      const target = referenced(msg);
+      const own = { sender: msg.sender, identifier: msg.identifier };
+      // This Update again (it is linked to the alert it amended): nothing to do.
+      const seen = msg.msgType === 'Update' ? app.alerts.findByCapRef(own.sender, own.identifier) : undefined;
+      const target = seen ?? referenced(msg);
       assertZones(req, target.targetZoneIds);
       if (msg.msgType === 'Update' && input) {
-        if (unchanged(target, input, preferredInfo(msg)?.expires ?? null)) return reply.status(200).send({ action: 'duplicate', alert: target });
-        return reply.status(200).send({ action: 'amended', alert: await app.alerts.amend(target.id, input, actor) });
+        if (seen) return reply.status(200).send({ action: 'duplicate', alert: seen });
+        if (unchanged(target, input, preferredInfo(msg)?.expires ?? null)) {
+          // Nothing changes on screens, but the next message may name only this one.
+          await app.alerts.linkCap(target.id, own);
+          return reply.status(200).send({ action: 'duplicate', alert: target });
+        }
+        return reply.status(200).send({ action: 'amended', alert: await app.alerts.amend(target.id, input, actor, own) });
       }
       if (alertStatus(target, now) !== 'active') return reply.status(200).send({ action: 'duplicate', alert: target });
       try {

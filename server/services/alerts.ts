@@ -37,11 +37,17 @@ import type { Data, StoredScreen, Store } from './store.js';
  * ever on disk without its board.
  */
 export interface AlertService {
-  create(input: AlertInput, opts: { actor: AuditActor; source: 'composer' | 'cap'; capRef: { sender: string; identifier: string } | null }): Promise<Alert>;
-  /** Revision + 1, re-pushed to the targets; new target screens get deliveries, every delivery starts over. */
-  amend(alertId: string, input: AlertInput, actor: AuditActor): Promise<Alert>;
+  create(input: AlertInput, opts: { actor: AuditActor; source: 'composer' | 'cap'; capRef: CapRef | null }): Promise<Alert>;
+  /**
+   * Revision + 1, re-pushed to the targets; new target screens get deliveries, every delivery
+   * starts over. `capRef`: the CAP Update asking for it, which a later Update or Cancel may name.
+   */
+  amend(alertId: string, input: AlertInput, actor: AuditActor, capRef?: CapRef | null): Promise<Alert>;
+  /** Records that CAP message `capRef` (an Update that changed nothing) belongs to `alertId`, for the messages after it. */
+  linkCap(alertId: string, capRef: CapRef): Promise<void>;
   /** The all clear. */
   clear(alertId: string, actor: AuditActor): Promise<Alert>;
+  /** The alert a CAP message started or amended. */
   findByCapRef(sender: string, identifier: string): Alert | undefined;
   /** What a (re)connecting screen must show. */
   activeFor(screenId: string, now?: number): AlertShow[];
@@ -67,6 +73,14 @@ export interface AlertRuntime extends AlertService {
 }
 
 type Logger = { warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
+
+/** A CAP message by its `sender` and `identifier`. */
+export interface CapRef {
+  readonly sender: string;
+  readonly identifier: string;
+}
+
+const linked = (data: Readonly<Data>, ref: CapRef) => data.capLinks.find((l) => l.sender === ref.sender && l.identifier === ref.identifier);
 
 /**
  * Acknowledgements and attempts are journaled together, in one append, once none has arrived for
@@ -469,7 +483,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
   }
 
   /** The CAP message's earlier alert, if any. */
-  const sameCap = (data: Readonly<Data>, capRef: { sender: string; identifier: string } | null) =>
+  const sameCap = (data: Readonly<Data>, capRef: CapRef | null) =>
     capRef !== null && data.alerts.some((a) => a.capRef?.sender === capRef.sender && a.capRef.identifier === capRef.identifier);
 
   return {
@@ -522,7 +536,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
       return alert;
     },
 
-    async amend(alertId, input, actor) {
+    async amend(alertId, input, actor, capRef = null) {
       const data = index();
       checkInput(data, input);
       findActive(data, alertId, Date.now());
@@ -553,6 +567,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
             // Amendments of one alert run one at a time; only a direct edit of the document could do this.
             if (latest.revision !== current.revision) throw new AppError('CONFLICT', `${alertId} changed while it was amended`);
             draft.alerts[base.alerts.indexOf(latest)] = alert;
+            if (capRef && !linked(base, capRef)) draft.capLinks.push({ sender: capRef.sender, identifier: capRef.identifier, alertId });
             recordAudit(draft, {
               actor,
               action: 'alert.amend',
@@ -561,7 +576,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
               zoneId: commonZone(base, alert.targetZoneIds),
               before: latest,
               after: alert,
-              detail: `revision ${alert.revision}; ${board.length} screens${dropped.length > 0 ? `; ${dropped.length} no longer targeted` : ''}`,
+              detail: `revision ${alert.revision}; ${board.length} screens${dropped.length > 0 ? `; ${dropped.length} no longer targeted` : ''}${capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : ''}`,
             });
           }, { after: journaled });
         } catch (err) {
@@ -598,8 +613,19 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
       });
     },
 
+    async linkCap(alertId, capRef) {
+      await store.write((draft, base) => {
+        if (!base.alerts.some((a) => a.id === alertId)) throw new AppError('NOT_FOUND', `alerts/${alertId}`);
+        if (!linked(base, capRef)) draft.capLinks.push({ sender: capRef.sender, identifier: capRef.identifier, alertId });
+      });
+    },
+
     findByCapRef(sender, identifier) {
-      return store.read().alerts.find((a) => a.capRef?.sender === sender && a.capRef.identifier === identifier);
+      const data = store.read();
+      const started = data.alerts.find((a) => a.capRef?.sender === sender && a.capRef.identifier === identifier);
+      if (started) return started;
+      const link = linked(data, { sender, identifier });
+      return link ? data.alerts.find((a) => a.id === link.alertId) : undefined;
     },
 
     activeFor(screenId, now = Date.now()) {

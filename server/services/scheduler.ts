@@ -307,6 +307,9 @@ const alertsStep: RetentionStep = {
       removed += await store.write((draft) => {
         const { kept, removed } = sift(draft.alerts, (a) => alertGone(a, now));
         draft.alerts = kept;
+        // The CAP messages that amended them go with them.
+        const ids = new Set(kept.map((a) => a.id));
+        draft.capLinks = draft.capLinks.filter((l) => ids.has(l.alertId));
         return removed;
       });
     }

@@ -87,8 +87,21 @@ export interface Data {
   pairings: StoredPairing[];
   audit: AuditState;
   alerts: Alert[];
+  /**
+   * CAP messages that amended an alert (an Update), by `sender` and `identifier`: a later Update
+   * or Cancel may name only the message before it, not the Alert that started the chain (whose
+   * reference is the alert's own `capRef`).
+   */
+  capLinks: CapLink[];
   apiTokens: StoredApiToken[];
   seen: ScreenSeen[];
+}
+
+/** A CAP message that amended alert `alertId`. */
+export interface CapLink {
+  readonly sender: string;
+  readonly identifier: string;
+  readonly alertId: string;
 }
 
 /** The collections of documents with ids that the API edits. */
@@ -110,6 +123,7 @@ export function emptyData(now = new Date()): Data {
     pairings: [],
     audit: { head: null, outbox: [] },
     alerts: [],
+    capLinks: [],
     apiTokens: [],
     seen: [],
   };

@@ -116,6 +116,41 @@ describe('CAP 1.2 ingest', () => {
     expect(t.app.store.read().alerts).toHaveLength(1);
   });
 
+  it('follows a chain of Updates that each name only the message before them, to the Cancel', async () => {
+    const ORIGINAL = '61000041600000,61000041600000_20260712083000,2026-07-12T08:30:00+08:00';
+    const FIRST_UPDATE = '61000041600000,61000041600000_20260712113000,2026-07-12T11:30:00+08:00';
+    /** An Update or Cancel fixture as message `identifier`, naming only `references`. */
+    const chained = (name: string, identifier: string, references: string, expiresInH = 10) =>
+      fixture(name, expiresInH)
+        .replace(/<identifier>[^<]*</, `<identifier>61000041600000_${identifier}<`)
+        .replace(/<references>[^<]*</, `<references>${references}<`);
+    const created = json(await post(fixture('heavy-rain-alert.xml'))).alert;
+    expect(json(await post(fixture('heavy-rain-update.xml', 10)))).toMatchObject({ action: 'amended', alert: { id: created?.id, revision: 2 } });
+
+    // The second Update names the first only, as many feeds do; it changes the text.
+    const second = chained('heavy-rain-update.xml', '20260712143000', FIRST_UPDATE).replace('降水量已达100毫米以上', '降水量已达150毫米以上');
+    const amended = await post(second);
+    expect(amended.statusCode, amended.body).toBe(200);
+    expect(json(amended)).toMatchObject({ action: 'amended', alert: { id: created?.id, revision: 3 } });
+    expect(json(amended).alert?.text).toContain('150毫米');
+    const after = snapshot();
+    expect(json(await post(second))).toMatchObject({ action: 'duplicate', alert: { revision: 3 } });
+    expect(snapshot()).toEqual(after);
+
+    // An Update that changes nothing still joins the chain: the Cancel after it names only it.
+    const third = chained('heavy-rain-update.xml', '20260712150000', '61000041600000,61000041600000_20260712143000,2026-07-12T14:30:00+08:00').replace(
+      '降水量已达100毫米以上',
+      '降水量已达150毫米以上',
+    );
+    expect(json(await post(third))).toMatchObject({ action: 'duplicate', alert: { revision: 3 } });
+    const cancel = await post(chained('heavy-rain-cancel.xml', '20260712180000', '61000041600000,61000041600000_20260712150000,2026-07-12T15:00:00+08:00'));
+    expect(cancel.statusCode, cancel.body).toBe(200);
+    expect(json(cancel)).toMatchObject({ action: 'cleared', alert: { id: created?.id, revision: 3 } });
+    expect(t.app.store.read().alerts).toHaveLength(1);
+    // A message naming none of them is still unknown.
+    expect((await post(chained('heavy-rain-update.xml', '20260712190000', ORIGINAL.replace('083000', '070000')))).statusCode).toBe(404);
+  });
+
   it('targets the zone a message names only in its areaDesc', async () => {
     const res = await post(fixture('area-desc-only.xml'));
     expect(res.statusCode, res.body).toBe(201);

@@ -326,6 +326,7 @@ describe('the retention clean-up', () => {
     counters: data.loginCounters.map((c) => c.key).sort(),
     pairings: data.pairings.map((p) => p.id).sort(),
     alerts: data.alerts.map((a) => a.id).sort(),
+    capLinks: data.capLinks.map((l) => l.identifier).sort(),
     deliveries: [...t.app.deliveries.read().entries()].map(({ delivery: d }) => `${d.alertId}/${d.screenId}`).sort(),
     seen: data.seen.map((s) => s.screenId).sort(),
   });
@@ -342,6 +343,8 @@ describe('the retention clean-up', () => {
       draft.pairings.push(pairing('111111', iso(-MIN)), pairing('222222', iso(5 * MIN)), pairing('333333', iso(-DAY), iso(-25 * 60 * MIN)), pairing('444444', iso(-DAY), iso(-60 * MIN)));
       draft.alerts.push(alert('old-cleared', iso(-14 * MONTH), iso(-14 * MONTH)), alert('old-expired', iso(-14 * MONTH), null), alert('recent', iso(-12 * MONTH), null));
       draft.seen.push({ screenId: 'scr-deleted', lastSeenAt: iso(-DAY), offlineSince: null });
+      // CAP Updates that amended them go with their alerts.
+      draft.capLinks.push({ sender: 'cma', identifier: 'upd-old', alertId: 'old-expired' }, { sender: 'cma', identifier: 'upd-recent', alertId: 'recent' });
     });
     // Delivery boards are in the delivery journal; 'vanished' is an alert that is already gone.
     await t.app.deliveries.write((draft) => {
@@ -362,6 +365,7 @@ describe('the retention clean-up', () => {
       counters: ['addr:in-window', 'user:still-locked'],
       pairings: ['222222', '444444'],
       alerts: ['recent'],
+      capLinks: ['upd-recent'],
       deliveries: ['recent/s1', 'vanished/s2'],
       seen: [],
     });
