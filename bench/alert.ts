@@ -15,6 +15,7 @@
  *   npm run bench:alert -- --players 1000 --reps 10 --procs 3
  *   npm run bench:alert -- --server-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   npm run bench:alert -- --player-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof-players"
+ *   BENCH_ECHO=1 npm run bench:alert -- --server-node-args=--trace-gc   (the server's stdout shown too)
  *
  * Only a run with the defaults rewrites bench/results/alert.md. The screens are made through the
  * bench's bulk route, a thousand per store write; connecting them writes each one's "last seen"

@@ -97,7 +97,7 @@ export async function startServer(opts: { nodeArgs?: readonly string[]; readyTim
       if (echo || line.startsWith('{')) console.error(`[server] ${line}`);
     }
   };
-  child.stdout?.on('data', (c: Buffer) => keep(c, false));
+  child.stdout?.on('data', (c: Buffer) => keep(c, Boolean(process.env.BENCH_ECHO)));
   child.stderr?.on('data', (c: Buffer) => keep(c, true));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
