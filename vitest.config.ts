@@ -24,10 +24,13 @@ export default defineConfig({
           environment: 'node',
           pool: 'forks',
           globalSetup: ['test/browser/global-setup.ts'],
-          // Chromium, SwiftShader and the server share two cores, and resilience.test.ts rebuilds
-          // dist/player under the others: one browser test file at a time. vitest runs these
-          // files after the unit and server files, which share the workers below.
-          fileParallelism: false,
+          // Two files at a time: most of a browser test is waiting (for a frame, a clock, a
+          // socket), so two overlap well on two cores, where more would starve Chromium's
+          // SwiftShader. Each file has its own server, data dir and browser profile, and
+          // resilience.test.ts updates its own copy of the player (ZONECAST_PLAYER_DIR). A later
+          // group than the unit and server files: vitest runs it once they are done.
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 180_000,
           hookTimeout: 120_000,
         },

@@ -27,6 +27,11 @@ export interface Config {
   readonly offlineAfterS: number;
   /** Runs the housekeeping jobs (heartbeat sweep, retention, alert retries) on their schedules. */
   readonly jobs: boolean;
+  /**
+   * Serve the player from this built directory instead of dist/player (ZONECAST_PLAYER_DIR): a
+   * player build kept elsewhere, e.g. a tested version, or one test's own copy it updates.
+   */
+  readonly playerDir: string | null;
 }
 
 /** The shortest silence that may mark a screen offline. */
@@ -123,5 +128,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: parseAdminPassword(env.ZONECAST_ADMIN_PASSWORD),
     offlineAfterS: parseOfflineAfter(env.ZONECAST_OFFLINE_AFTER_S),
     jobs: parseBool('ZONECAST_JOBS', env.ZONECAST_JOBS, true),
+    playerDir: env.ZONECAST_PLAYER_DIR ? path.resolve(env.ZONECAST_PLAYER_DIR) : null,
   };
 }

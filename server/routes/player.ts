@@ -40,15 +40,15 @@ export default async function playerRoutes(appIn: FastifyInstance): Promise<void
     },
   );
 
-  await serveBuiltApp(app, 'player', '播放端', 'The player');
+  await serveBuiltApp(app, 'player', '播放端', 'The player', app.config.playerDir);
 }
 
 /**
- * Serves a built browser app (Vite, dist/<name>) at /<name>/. Hashed assets are immutable;
- * index.html is not cached, so an update is picked up on the next load.
+ * Serves a built browser app (Vite, dist/<name>, or `dir` when given) at /<name>/. Hashed assets
+ * are immutable; index.html is not cached, so an update is picked up on the next load.
  */
-export async function serveBuiltApp(app: FastifyInstance, name: 'player' | 'composer', zh: string, en: string): Promise<void> {
-  const root = appDist(name);
+export async function serveBuiltApp(app: FastifyInstance, name: 'player' | 'composer', zh: string, en: string, dir: string | null = null): Promise<void> {
+  const root = dir !== null ? (existsSync(path.join(dir, 'index.html')) ? dir : null) : appDist(name);
   if (root) {
     await app.register(fastifyStatic, {
       root,

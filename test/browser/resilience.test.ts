@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { cp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -17,12 +16,14 @@ const H = 160;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** How long the player lets a manifest wait for its assets in these tests (`?assetDeadline=`). */
 const ASSET_DEADLINE_MS = 4000;
-/** The player the server serves, as the global setup built it. */
-const PLAYER_DIST = path.join(ROOT, 'dist/player');
+/** The player the global setup built, which the other test files are served meanwhile. */
+const BUILT_DIST = path.join(ROOT, 'dist/player');
+/** This file's own copy of it, which its server serves (ZONECAST_PLAYER_DIR) and the update test replaces. */
+const PLAYER_DIST = path.join(ROOT, 'dist/player-resilience');
 /** The next app version (build test-update-2), built beside it while the other tests run. */
-const NEXT_DIST = path.join(ROOT, 'dist/player-next');
-/** The global setup's player, kept aside while the next version is served, and put back at the end. */
-const KEPT_DIST = path.join(ROOT, 'dist/player-kept');
+const NEXT_DIST = path.join(ROOT, 'dist/player-resilience-next');
+/** The copy, moved aside when the next version takes its place. */
+const KEPT_DIST = path.join(ROOT, 'dist/player-resilience-kept');
 
 let t: TestApp;
 let browser: Browser;
@@ -68,10 +69,11 @@ let updatePlayer: Promise<{ context: BrowserContext; page: Page }>;
 
 beforeAll(async () => {
   // The next version builds while the server starts and the other tests run.
-  await rm(KEPT_DIST, { recursive: true, force: true });
+  await Promise.all([PLAYER_DIST, KEPT_DIST].map((dir) => rm(dir, { recursive: true, force: true })));
+  await cp(BUILT_DIST, PLAYER_DIST, { recursive: true });
   nextBuilt = rm(NEXT_DIST, { recursive: true, force: true }).then(() => build('test-update-2', NEXT_DIST));
   nextBuilt.catch(() => undefined);
-  t = await buildTestApp();
+  t = await buildTestApp({ env: { ZONECAST_PLAYER_DIR: PLAYER_DIST } });
   await t.listen();
   await api('POST', '/api/zones', { id: 'city', tier: 'city', parentId: null, divisionCode: '610482000000', shortName: '彬州市' });
   who = await publishers(t, 'city');
@@ -101,13 +103,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await t?.close();
-  // Later test files get the player the global setup built.
   await nextBuilt?.catch(() => undefined);
-  if (existsSync(KEPT_DIST)) {
-    await rm(PLAYER_DIST, { recursive: true, force: true });
-    await rename(KEPT_DIST, PLAYER_DIST);
-  }
-  await rm(NEXT_DIST, { recursive: true, force: true });
+  await Promise.all([PLAYER_DIST, NEXT_DIST, KEPT_DIST].map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 type Handle = { zonecast?: { state(): { manifestVersion: string | null; build: string; firstFrameMs?: number | null; updateWaiting: boolean } } };
