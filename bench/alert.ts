@@ -129,7 +129,7 @@ async function alertRound(admin: Api, fleet: Fleet, cityId: string): Promise<Ale
   const emit = trace.broadcasts.find((b) => b.event === 'alert:show' && !b.acked);
   const emitAt = emit?.start ?? Number.NaN;
   // The alert's own writes, which the emit waits for: its board in the delivery journal and the
-  // alert in the store, which is written alongside and takes effect once the board is durable.
+  // alert in the store, committed once the board is durable.
   const before = trace.writes.filter((w) => w.end <= emitAt).sort((a, b) => a.start - b.start);
   const lastAck = t0 + Math.max(...latencies);
   const fanIn = trace.writes.filter((w) => w.start >= emitAt && w.start <= lastAck);
@@ -321,8 +321,8 @@ async function main(): Promise<void> {
     '',
     'From the server’s own trace (`GET /api/_bench/trace`: every store and delivery-journal write and every room emit, timed): ' +
       'milliseconds, p50 over rounds except “emit → ack”, which is over every player of every round, measured from the start of ' +
-      'each round’s emit. “Its writes” span the alert’s board in the delivery journal and the alert in the store (written ' +
-      'alongside, taking effect once the board is durable), from the first call to the last made durable, which the emit waits for. “Emit loop” is the synchronous encode-and-write of the one packet to every socket. ' +
+      'each round’s emit. “Its writes” span the alert’s board in the delivery journal and the alert in the store (committed ' +
+      'once the board is durable), from the first call to the last made durable, which the emit waits for. “Emit loop” is the synchronous encode-and-write of the one packet to every socket. ' +
       '“Writes during the fan-in” are the acknowledgement batches appended to the journal while acknowledgements arrive. ' +
       '“Players sent” is when the simulated players sent their acknowledgement (same machine, same clock), which splits a ' +
       'latency into the players’ part and the server’s. “Server GC” is the server’s garbage-collection pauses from t0 to the ' +

@@ -6,12 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AlertShowSchema, IdSchema, ScreenInputSchema, rooms } from '../../content/index.js';
 import { AppError } from '../errors.js';
-import { actorOf } from '../plugins/auth.js';
+import { actorOf, assertAllowed } from '../plugins/auth.js';
 import { recordAudit } from '../services/audit.js';
 import { DELIVERY_JOURNAL_FILE, type DeliveryDraft } from '../services/delivery-journal.js';
 import { newDeviceToken } from '../services/pairing.js';
 import { hashToken } from '../services/realtime.js';
-import type { Data, StoredScreen, WriteOptions } from '../services/store.js';
+import type { Data, StoredScreen } from '../services/store.js';
 import { newId } from './crud.js';
 
 const bench = { auth: { permission: 'zone:write' } } as const;
@@ -56,9 +56,9 @@ function installTrace(app: FastifyInstance): { writes: Write[]; broadcasts: { st
   const store = app.store;
   const write = store.write.bind(store);
   // The start is read before the call: a write runs its mutation and serializes synchronously.
-  store.write = <T>(mutate: (draft: Data, base: Readonly<Data>) => T, opts?: WriteOptions): Promise<T> => {
+  store.write = <T>(mutate: (draft: Data, base: Readonly<Data>) => T): Promise<T> => {
     const start = now();
-    return timed('store', write(mutate, opts), start);
+    return timed('store', write(mutate), start);
   };
   const journal = app.deliveries;
   const append = journal.write.bind(journal);
@@ -214,6 +214,8 @@ export default async function benchRoutes(appIn: FastifyInstance): Promise<void>
     },
     async (req, reply) => {
       const { screen, namePrefix, first, count } = req.body;
+      // As POST /api/screens: only in a zone the account may administer.
+      assertAllowed(req, app.store.read(), 'zone:write', screen.zoneId);
       const made = Array.from({ length: count }, (_, i) => ({ id: newId('scr'), token: newDeviceToken(), name: `${namePrefix} ${String(first + i).padStart(5, '0')}` }));
       await app.store.write((draft, base) => {
         if (!base.zones.some((z) => z.id === screen.zoneId)) throw new AppError('REFERENCE_MISSING', `zones/${screen.zoneId}`);

@@ -125,7 +125,14 @@ export default async function capRoutes(appIn: FastifyInstance): Promise<void> {
           await app.alerts.linkCap(target.id, own);
           return reply.status(200).send({ action: 'duplicate', alert: target });
         }
-        return reply.status(200).send({ action: 'amended', alert: await app.alerts.amend(target.id, input, actor, own) });
+        try {
+          return reply.status(200).send({ action: 'amended', alert: await app.alerts.amend(target.id, input, actor, own) });
+        } catch (err) {
+          // The same Update posted twice at once: the second finds the first's amendment.
+          const first = err instanceof AppError && err.code === 'ALERT_DUPLICATE' ? app.alerts.findByCapRef(own.sender, own.identifier) : undefined;
+          if (!first) throw err;
+          return reply.status(200).send({ action: 'duplicate', alert: first });
+        }
       }
       if (alertStatus(target, now) !== 'active') return reply.status(200).send({ action: 'duplicate', alert: target });
       try {

@@ -49,6 +49,7 @@ export default async function playerRoutes(appIn: FastifyInstance): Promise<void
  */
 export async function serveBuiltApp(app: FastifyInstance, name: 'player' | 'composer', zh: string, en: string, dir: string | null = null): Promise<void> {
   const root = dir !== null ? (existsSync(path.join(dir, 'index.html')) ? dir : null) : appDist(name);
+  if (dir !== null && root === null) app.log.warn({ dir }, `ZONECAST_PLAYER_DIR has no index.html: the ${name} is not served`);
   if (root) {
     await app.register(fastifyStatic, {
       root,

@@ -32,9 +32,8 @@ import type { Data, StoredScreen, Store } from './store.js';
 /**
  * Urgent alerts (紧急插播): what the composer and the CAP ingest call. The alert and its audit
  * entry live in the store's document; the delivery boards in the delivery journal. A create or
- * an amendment journals the new board, commits the alert once the board is durable (the store
- * prepares its write meanwhile), then emits once to the target zones' rooms, so that no alert is
- * ever on disk without its board.
+ * an amendment journals the new board, commits the alert once the board is durable, then emits
+ * once to the target zones' rooms, so that no alert is ever on disk without its board.
  */
 export interface AlertService {
   create(input: AlertInput, opts: { actor: AuditActor; source: 'composer' | 'cap'; capRef: CapRef | null }): Promise<Alert>;
@@ -81,6 +80,14 @@ export interface CapRef {
 }
 
 const linked = (data: Readonly<Data>, ref: CapRef) => data.capLinks.find((l) => l.sender === ref.sender && l.identifier === ref.identifier);
+
+/** The alert a CAP message started (its `capRef`) or amended (a link). */
+function capOwner(data: Readonly<Data>, ref: CapRef): Alert | undefined {
+  const started = data.alerts.find((a) => a.capRef?.sender === ref.sender && a.capRef.identifier === ref.identifier);
+  if (started) return started;
+  const link = linked(data, ref);
+  return link ? data.alerts.find((a) => a.id === link.alertId) : undefined;
+}
 
 /**
  * Acknowledgements and attempts are journaled together, in one append, once none has arrived for
@@ -274,7 +281,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
   }
   // Only each alert's current board is needed: earlier revisions were replaced by an amendment,
   // and a later one is an amendment's board that a crash kept from being committed.
-  for (const a of store.read().alerts) journal.forget(a.id, (revision) => revision !== a.revision);
+  for (const a of store.read().alerts) journal.forget(a.id, a.revision);
 
   // Changes that arrived but are not yet durable, per delivery, in order. The board shows them
   // at once; the journal gets them in the next batch. Nothing here is needed for correctness
@@ -421,6 +428,21 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
   }
 
   /** Undoes a board journaled for an alert revision that was then not committed (best effort: no one reads it anyway). */
+  /** The delivery board of the alert's revision, with acknowledgements that arrived but are not yet on disk. */
+  function boardOf(alert: Alert): Delivery[] {
+    const alertId = alert.id;
+    const committed = journal.read().board(alertId, alert.revision);
+    const board = [...committed.values()].map((d) => (unsaved.has(keyOf(alertId, d.screenId)) ? (view(alert, d.screenId) ?? d) : d));
+    // Screens paired after the alert went out, whose first record is still in memory.
+    for (const list of unsaved.values()) {
+      const first = list[0];
+      if (!first || first.alertId !== alertId || committed.has(first.screenId)) continue;
+      const d = view(alert, first.screenId);
+      if (d) board.push(d);
+    }
+    return board;
+  }
+
   function discardBoard(alertId: string, revision: number): void {
     journal.write((draft) => draft.start(alertId, revision, [])).catch((err: unknown) => log.warn({ err, alertId, revision }, 'an uncommitted alert board stays in the journal'));
   }
@@ -482,9 +504,8 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
     return { show, clear };
   }
 
-  /** The CAP message's earlier alert, if any. */
-  const sameCap = (data: Readonly<Data>, capRef: CapRef | null) =>
-    capRef !== null && data.alerts.some((a) => a.capRef?.sender === capRef.sender && a.capRef.identifier === capRef.identifier);
+  /** Whether a CAP message has already started or amended an alert. */
+  const sameCap = (data: Readonly<Data>, capRef: CapRef | null) => capRef !== null && capOwner(data, capRef) !== undefined;
 
   return {
     async create(input, opts) {
@@ -508,10 +529,9 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
         clearedAt: null,
         clearedBy: null,
       };
-      // The board first: the alert's commit is written alongside but takes effect only once the
-      // board is durable; should it not follow, the board is an orphan no one reads.
-      const board = journal.write((draft) => draft.start(alert.id, alert.revision, sentBoard(alert, screens, now)));
-      board.catch(() => undefined);
+      // The board first, then the alert: should the alert not follow, the board is an orphan
+      // no one reads. An alert is never on disk without its board.
+      await journal.write((draft) => draft.start(alert.id, alert.revision, sentBoard(alert, screens, now)));
       try {
         await store.write((draft, base) => {
           checkInput(base, input);
@@ -526,7 +546,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
             after: alert,
             detail: `${screens.length} screens${capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : ''}`,
           });
-        }, { after: board });
+        });
       } catch (err) {
         discardBoard(alert.id, alert.revision);
         throw err;
@@ -543,6 +563,8 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
       const screens = targetScreens(data, input.targetZoneIds);
       await prepareImage(input.mediaHash, screens);
       return serial(alertId, async () => {
+        // The same CAP Update twice at once: the second finds the first's link here.
+        if (capRef && sameCap(store.read(), capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
         const now = Date.now();
         const current = findActive(store.read(), alertId, now);
         const alert: Alert = {
@@ -555,14 +577,15 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
         };
         // Every target starts over: what a screen displayed was the earlier revision.
         const board = sentBoard(alert, screens, now);
-        // As for a create: the alert's new revision takes effect only once its board is durable.
-        const journaled = journal.write((draft) => draft.start(alertId, alert.revision, board));
-        journaled.catch(() => undefined);
         const targets = new Set(screens.map((s) => s.id));
-        const dropped = [...journal.read().board(alertId, current.revision).keys()].filter((id) => !targets.has(id));
+        // Those the earlier revision reached, its acknowledgements still in memory included.
+        const dropped = boardOf(current).flatMap((d) => (targets.has(d.screenId) ? [] : [d.screenId]));
+        // As for a create: the board first, then the alert's new revision.
+        await journal.write((draft) => draft.start(alertId, alert.revision, board));
         try {
           await store.write((draft, base) => {
             checkInput(base, input);
+            if (capRef && sameCap(base, capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
             const latest = findActive(base, alertId, now);
             // Amendments of one alert run one at a time; only a direct edit of the document could do this.
             if (latest.revision !== current.revision) throw new AppError('CONFLICT', `${alertId} changed while it was amended`);
@@ -578,12 +601,12 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
               after: alert,
               detail: `revision ${alert.revision}; ${board.length} screens${dropped.length > 0 ? `; ${dropped.length} no longer targeted` : ''}${capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : ''}`,
             });
-          }, { after: journaled });
+          });
         } catch (err) {
           discardBoard(alertId, alert.revision);
           throw err;
         }
-        journal.forget(alertId, (revision) => revision < alert.revision);
+        journal.forget(alertId, alert.revision);
         const io = deps.io();
         io.to(alert.targetZoneIds.map(rooms.zone)).emit('alert:show', alertShow(alert, mediaOf(store.read(), alert.mediaHash), largest(screens)));
         if (dropped.length > 0) io.to(dropped.map(rooms.screen)).emit('alert:clear', { alertId });
@@ -621,11 +644,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
     },
 
     findByCapRef(sender, identifier) {
-      const data = store.read();
-      const started = data.alerts.find((a) => a.capRef?.sender === sender && a.capRef.identifier === identifier);
-      if (started) return started;
-      const link = linked(data, { sender, identifier });
-      return link ? data.alerts.find((a) => a.id === link.alertId) : undefined;
+      return capOwner(store.read(), { sender, identifier });
     },
 
     activeFor(screenId, now = Date.now()) {
@@ -635,17 +654,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
     deliveries(alertId) {
       index();
       const alert = alertById.get(alertId);
-      if (!alert) return [];
-      const committed = journal.read().board(alertId, alert.revision);
-      const board = [...committed.values()].map((d) => (unsaved.has(keyOf(alertId, d.screenId)) ? (view(alert, d.screenId) ?? d) : d));
-      // Screens paired after the alert went out, whose first record is still in memory.
-      for (const list of unsaved.values()) {
-        const first = list[0];
-        if (!first || first.alertId !== alertId || committed.has(first.screenId)) continue;
-        const d = view(alert, first.screenId);
-        if (d) board.push(d);
-      }
-      return board;
+      return alert ? boardOf(alert) : [];
     },
 
     async retryDue(now = Date.now()) {

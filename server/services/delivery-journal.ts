@@ -88,12 +88,13 @@ export interface DeliveryStore {
    */
   write<T>(mutate: (draft: DeliveryDraft) => T): Promise<T>;
   /**
-   * Lets go, in memory, of the boards of `alertId`'s revisions that `which` picks: those an
-   * amendment superseded, or at start every one but the alert's current revision (a board
-   * journaled for an amendment that a crash kept from being committed). The file keeps them until
-   * its next compaction; whoever opens it calls this again for what it knows to be gone.
+   * Lets go, in memory, of every board of `alertId` but that of revision `keep`: those an
+   * amendment superseded, or at start a board journaled for an amendment that a crash kept from
+   * being committed. Records about an earlier revision still in flight are ignored from then on,
+   * so that none brings an old board back. The file keeps them until its next compaction; whoever
+   * opens it calls this again for what it knows to be gone.
    */
-  forget(alertId: string, which: (revision: number) => boolean): void;
+  forget(alertId: string, keep: number): void;
   close(): Promise<void>;
 }
 
@@ -116,6 +117,8 @@ const boardKey = (alertId: string, revision: number) => `${alertId}\u0000${revis
 /** The boards in memory, changed in place by committed records only. */
 class Boards implements DeliveryReader {
   private readonly alerts = new Map<string, Map<number, Board>>();
+  /** Per alert, the revision below which records are ignored (see DeliveryStore.forget). */
+  private readonly floor = new Map<string, number>();
   private readonly due = new Map<string, { alertId: string; revision: number; due: Map<string, number> }>();
   size = 0;
 
@@ -150,7 +153,14 @@ class Boards implements DeliveryReader {
     return out;
   }
 
+  /** Drops every board of `alertId` but revision `keep`'s, and ignores earlier revisions from now on. */
+  forget(alertId: string, keep: number): void {
+    for (const revision of this.revisions(alertId)) if (revision !== keep) this.removeBoard(alertId, revision);
+    this.floor.set(alertId, Math.max(keep, this.floor.get(alertId) ?? keep));
+  }
+
   put(revision: number, d: Delivery): void {
+    if (revision < (this.floor.get(d.alertId) ?? 0)) return;
     let revisions = this.alerts.get(d.alertId);
     if (!revisions) this.alerts.set(d.alertId, (revisions = new Map()));
     let board = revisions.get(revision);
@@ -171,6 +181,7 @@ class Boards implements DeliveryReader {
   }
 
   start(alertId: string, revision: number, deliveries: Iterable<Delivery>): void {
+    if (revision < (this.floor.get(alertId) ?? 0)) return;
     this.removeBoard(alertId, revision);
     for (const d of deliveries) this.put(revision, d);
   }
@@ -407,13 +418,10 @@ export async function createDeliveryJournal(dataDir: string, opts: DeliveryJourn
   const { log: file, content } = await AppendOnlyFile.open(path.join(dataDir, DELIVERY_JOURNAL_FILE));
   const boards = new Boards();
   const { validBytes, records } = replay(content, boards, opts.log);
-  await file.truncate(validBytes);
+  if (validBytes < content.length) await file.truncate(validBytes);
   let inFile = records;
   let needsHeader = validBytes === 0;
   let closed = false;
-  // After a failed append that could not be undone, nothing more is appended: the next start
-  // cuts the torn rest off.
-  let broken: Error | null = null;
 
   async function compact(): Promise<void> {
     const list = boards.boards();
@@ -441,18 +449,8 @@ export async function createDeliveryJournal(dataDir: string, opts: DeliveryJourn
       return;
     }
     try {
-      if (broken) throw broken;
-      const before = file.size;
-      const text = (needsHeader ? `${JSON.stringify(HEADER)}\n` : '') + overlay.lines.join('');
-      try {
-        await file.append(text);
-      } catch (err) {
-        // Part of it may be in the file: take it back, or append nothing more.
-        await file.truncate(before).catch((e: unknown) => {
-          broken = e instanceof Error ? e : new Error(String(e));
-        });
-        throw err;
-      }
+      // A failed append takes itself back (or refuses every later one): see AppendOnlyFile.
+      await file.append((needsHeader ? `${JSON.stringify(HEADER)}\n` : '') + overlay.lines.join(''));
       needsHeader = false;
       overlay.applyTo(boards);
       inFile += overlay.records;
@@ -476,8 +474,8 @@ export async function createDeliveryJournal(dataDir: string, opts: DeliveryJourn
         commits.push({ mutate: mutate as (draft: DeliveryDraft) => unknown, resolve: resolve as (v: unknown) => void, reject });
       });
     },
-    forget(alertId, which) {
-      for (const revision of boards.revisions(alertId)) if (which(revision)) boards.removeBoard(alertId, revision);
+    forget(alertId, keep) {
+      boards.forget(alertId, keep);
     },
     async close() {
       closed = true;

@@ -49,13 +49,10 @@ async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promi
 /**
  * Writes `data` to `file` so that after a crash the file holds either the old or the new bytes.
  * `data` may be an async iterable of chunks, so that a large file is built without holding the
- * event loop for the whole of it. With `beforeRename`, the new content is written and synced
- * alongside it but takes the file's place only once it has resolved (nothing changes if it rejects).
+ * event loop for the whole of it.
  */
-export async function writeFileDurably(file: string, data: string | Uint8Array | readonly Uint8Array[] | AsyncIterable<string>, opts: { beforeRename?: Promise<unknown> | null } = {}): Promise<void> {
+export async function writeFileDurably(file: string, data: string | Uint8Array | readonly Uint8Array[] | AsyncIterable<string>): Promise<void> {
   const dir = path.dirname(file);
-  // Awaited only after the temp file is written; its failure is handled there, not reported early.
-  opts.beforeRename?.catch(() => undefined);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', 0o600);
   try {
@@ -70,8 +67,6 @@ export async function writeFileDurably(file: string, data: string | Uint8Array |
   }
   await handle.close();
   try {
-    // What must be durable before this file's new content may be (see Store.write's `after`).
-    if (opts.beforeRename) await opts.beforeRename;
     await rename(tmp, file);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
@@ -135,8 +130,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
     return JSON.parse(text) as T;
   }
 
-  async write(data: T, beforeRename: Promise<unknown> | null = null): Promise<void> {
-    await writeFileDurably(this.file, serializeDocument(data), { beforeRename });
+  async write(data: T): Promise<void> {
+    await writeFileDurably(this.file, serializeDocument(data));
   }
 }
 
@@ -173,6 +168,9 @@ export class AppendOnlyFile {
     return { log: new AppendOnlyFile(file, handle, content.length), content };
   }
 
+  /** Why nothing more may be appended (a failed append that could not be taken back), or null. */
+  private broken: Error | null = null;
+
   /** Bytes in the file. */
   get size(): number {
     return this.bytes;
@@ -180,29 +178,53 @@ export class AppendOnlyFile {
 
   /** Cuts the file to its first `bytes` (the valid records), durably. */
   async truncate(bytes: number): Promise<void> {
-    if (bytes >= this.bytes) return;
     await this.handle.truncate(bytes);
     await this.handle.sync();
     this.bytes = bytes;
   }
 
-  /** Appends `text` and resolves once it is on disk. */
+  /**
+   * Appends `text` and resolves once it is on disk. When the write or the sync fails, whatever
+   * part of it reached the file is cut off again before the error is thrown, so that the file
+   * holds exactly the appends that resolved; if even that fails, every later append is refused
+   * (the next start cuts the torn rest off), rather than glue a record to a torn one.
+   */
   async append(text: string): Promise<void> {
+    if (this.broken) throw this.broken;
     const data = Buffer.from(text, 'utf8');
-    // O_APPEND: every write lands at the end, whatever the position.
-    let written = 0;
-    while (written < data.length) written += (await this.handle.write(data, written, data.length - written)).bytesWritten;
-    await this.handle.datasync();
-    this.bytes += data.length;
+    const before = this.bytes;
+    try {
+      // O_APPEND: every write lands at the end, whatever the position.
+      let written = 0;
+      while (written < data.length) written += (await this.handle.write(data, written, data.length - written)).bytesWritten;
+      await this.handle.datasync();
+    } catch (err) {
+      await this.truncate(before).catch((e: unknown) => {
+        this.broken = e instanceof Error ? e : new Error(String(e));
+      });
+      throw err;
+    }
+    this.bytes = before + data.length;
   }
 
-  /** Replaces the whole file with `chunks` (compaction): a crash leaves either the old or the new file. */
+  /**
+   * Replaces the whole file with `chunks` (compaction): a crash leaves either the old or the new
+   * file. Whether it succeeds or fails, appends go on to the file at this path, which the rename
+   * may have replaced even when a later step failed.
+   */
   async replace(chunks: AsyncIterable<string>): Promise<void> {
-    await writeFileDurably(this.file, chunks);
-    const next = await open(this.file, 'a', 0o600);
-    await this.handle.close().catch(() => undefined);
-    this.handle = next;
-    this.bytes = (await next.stat()).size;
+    try {
+      await writeFileDurably(this.file, chunks);
+    } finally {
+      try {
+        const next = await open(this.file, 'a', 0o600);
+        await this.handle.close().catch(() => undefined);
+        this.handle = next;
+        this.bytes = (await next.stat()).size;
+      } catch (e) {
+        this.broken = e instanceof Error ? e : new Error(String(e));
+      }
+    }
   }
 
   async close(): Promise<void> {

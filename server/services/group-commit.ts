@@ -1,9 +1,10 @@
 /**
  * The write queue of a store with group commit: what is queued while a batch is being written
  * goes out together in the next batch, one batch at a time. `write` is called with each batch in
- * order and settles its items itself; it must not throw (an item's failure is the item's).
+ * order and settles its items itself; should it throw, every item of the batch is rejected with
+ * that error.
  */
-export function groupCommit<P>(write: (batch: P[]) => Promise<void>): { push(item: P): void; drain(): Promise<void> } {
+export function groupCommit<P extends { reject(err: unknown): void }>(write: (batch: P[]) => Promise<void>): { push(item: P): void; drain(): Promise<void> } {
   let queue: P[] = [];
   let flushing: Promise<void> | null = null;
 
@@ -11,7 +12,12 @@ export function groupCommit<P>(write: (batch: P[]) => Promise<void>): { push(ite
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
-      await write(batch);
+      try {
+        await write(batch);
+      } catch (err) {
+        // Rejecting an item already settled does nothing.
+        for (const item of batch) item.reject(err);
+      }
     }
   }
 

@@ -1,8 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { ALERT_POLICY, LOGIN_POLICY } from '../../content/index.js';
+import { ALERT_POLICY, LOGIN_POLICY, type Delivery } from '../../content/index.js';
 import { AppError } from '../errors.js';
 import type { AuditService } from './audit-log.js';
-import type { Delivery } from '../../content/index.js';
 import type { DeliveryStore } from './delivery-journal.js';
 import type { Data, Store } from './store.js';
 

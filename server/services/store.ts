@@ -129,16 +129,6 @@ export function emptyData(now = new Date()): Data {
   };
 }
 
-/** How a write is committed. */
-export interface WriteOptions {
-  /**
-   * What must be durable before this write may be: the write's batch is prepared on disk
-   * alongside it and takes effect only once it has resolved; if it rejects, the batch fails as a
-   * failed disk write does. (An alert's delivery board, journaled before the alert is committed.)
-   */
-  readonly after?: Promise<unknown>;
-}
-
 /**
  * The repository interface. Readers get the last durably committed snapshot; `write` runs a
  * mutation against a draft and resolves only after that draft is on disk. A larger deployment
@@ -152,7 +142,7 @@ export interface Store {
    * is the state the draft started from: read from it what the mutation only looks at, since the
    * embedded store copies each collection of the draft that is accessed.
    */
-  write<T>(mutate: (draft: Data, base: Readonly<Data>) => T, opts?: WriteOptions): Promise<T>;
+  write<T>(mutate: (draft: Data, base: Readonly<Data>) => T): Promise<T>;
   /**
    * Calls `listener` with the committed state after each durable flush; returns an unsubscribe
    * function. Listeners run synchronously and must not throw or block: they schedule work.
@@ -226,7 +216,6 @@ function copyOnAccess(base: Data): { draft: Data; materialize(): Data } {
 
 interface Pending {
   mutate: (draft: Data, base: Readonly<Data>) => unknown;
-  after: Promise<unknown> | undefined;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -263,8 +252,7 @@ export async function createStore(dataDir: string): Promise<Store> {
     if (done.length === 0) return;
     try {
       db.data = draft;
-      const after = done.flatMap((d) => (d.p.after ? [d.p.after] : []));
-      await file.write(draft, after.length > 0 ? Promise.all(after) : null);
+      await file.write(draft);
       committed = draft;
       for (const d of done) d.p.resolve(d.result);
       // After the data is durable, never before: a listener (the audit log) may act on it.
@@ -284,10 +272,10 @@ export async function createStore(dataDir: string): Promise<Store> {
 
   return {
     read: () => committed,
-    write<T>(mutate: (draft: Data, base: Readonly<Data>) => T, opts: WriteOptions = {}): Promise<T> {
+    write<T>(mutate: (draft: Data, base: Readonly<Data>) => T): Promise<T> {
       if (closed) return Promise.reject(new AppError('STORE_WRITE_FAILED', 'store is closed'));
       return new Promise<T>((resolve, reject) => {
-        commits.push({ mutate, after: opts.after, resolve: resolve as (v: unknown) => void, reject });
+        commits.push({ mutate, resolve: resolve as (v: unknown) => void, reject });
       });
     },
     onCommit(listener) {

@@ -318,7 +318,7 @@ const ROUTES: Record<string, Entry> = {
     }),
   },
   'POST /api/_bench/screens': {
-    expect: unscoped(201, ADMIN),
+    expect: scoped(201, ADMIN),
     build: async (c) => {
       const { name: _name, ...screen } = screenInput(c.zoneId);
       return { method: 'POST', url: '/api/_bench/screens', payload: { screen, namePrefix: '屏', first: 1, count: 2 } };

@@ -136,16 +136,22 @@ describe('CAP 1.2 ingest', () => {
     const after = snapshot();
     expect(json(await post(second))).toMatchObject({ action: 'duplicate', alert: { revision: 3 } });
     expect(snapshot()).toEqual(after);
+    // A feed that sends an Update twice at once: one amendment, one duplicate.
+    const twice = chained('heavy-rain-update.xml', '20260712144500', '61000041600000,61000041600000_20260712143000,2026-07-12T14:30:00+08:00').replace('降水量已达100毫米以上', '降水量已达160毫米以上');
+    const both = (await Promise.all([post(twice), post(twice)])).map((r) => json(r));
+    expect(both.map((r) => r.action).sort()).toEqual(['amended', 'duplicate']);
+    expect(both.map((r) => r.alert?.revision)).toEqual([4, 4]);
+    expect(t.app.store.read().alerts[0]?.revision).toBe(4);
 
     // An Update that changes nothing still joins the chain: the Cancel after it names only it.
-    const third = chained('heavy-rain-update.xml', '20260712150000', '61000041600000,61000041600000_20260712143000,2026-07-12T14:30:00+08:00').replace(
+    const third = chained('heavy-rain-update.xml', '20260712150000', '61000041600000,61000041600000_20260712144500,2026-07-12T14:45:00+08:00').replace(
       '降水量已达100毫米以上',
-      '降水量已达150毫米以上',
+      '降水量已达160毫米以上',
     );
-    expect(json(await post(third))).toMatchObject({ action: 'duplicate', alert: { revision: 3 } });
+    expect(json(await post(third))).toMatchObject({ action: 'duplicate', alert: { revision: 4 } });
     const cancel = await post(chained('heavy-rain-cancel.xml', '20260712180000', '61000041600000,61000041600000_20260712150000,2026-07-12T15:00:00+08:00'));
     expect(cancel.statusCode, cancel.body).toBe(200);
-    expect(json(cancel)).toMatchObject({ action: 'cleared', alert: { id: created?.id, revision: 3 } });
+    expect(json(cancel)).toMatchObject({ action: 'cleared', alert: { id: created?.id, revision: 4 } });
     expect(t.app.store.read().alerts).toHaveLength(1);
     // A message naming none of them is still unknown.
     expect((await post(chained('heavy-rain-update.xml', '20260712190000', ORIGINAL.replace('083000', '070000')))).statusCode).toBe(404);
