@@ -726,9 +726,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
       if (zoneId === undefined) {
         // No delivery yet: a screen paired into a target zone after the alert went out.
         const screen = screenById.get(screenId);
-        if (!screen || !ancestry(screen.zoneId, zones).some((z) => alert.targetZoneIds.includes(z.id))) {
-          throw new AppError('NOT_FOUND', `alerts/${ack.alertId} for ${screenId}`);
-        }
+        if (!screen || !targeted(alert, screenId)) throw new AppError('NOT_FOUND', `alerts/${ack.alertId} for ${screenId}`);
         zoneId = screen.zoneId;
       }
       // An earlier revision's acknowledgement: the current one was sent and will be answered.
