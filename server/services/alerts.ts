@@ -132,12 +132,6 @@ function blankDelivery(alertId: string, screenId: string, zoneId: string): Deliv
   return { alertId, screenId, zoneId, state: 'pending', attempts: 0, lastAttemptAt: null, deliveredAt: null, displayedAt: null, frameAt: null, nextRetryAt: null };
 }
 
-/** Whether `applyUpdate(d, u)` would change `d`, without building the result. */
-function changes(d: Delivery, u: Update): boolean {
-  if (u.kind === 'attempt') return true;
-  return u.stage === 'received' ? d.state !== 'delivered' && d.state !== 'displayed' : d.state !== 'displayed';
-}
-
 /**
  * What an attempt or an acknowledgement makes of a delivery; the same object when nothing
  * changes. `displayed` never goes back; an acknowledgement flips `unreachable` too.
@@ -732,11 +726,12 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
       // An earlier revision's acknowledgement: the current one was sent and will be answered.
       if (ack.revision !== alert.revision) return;
       const update: Update = { kind: 'ack', revision: ack.revision, stage: ack.stage, arrivedAt, frameAt: ack.at };
-      const changed = !current || changes(current, update);
+      const next = applyUpdate(current ?? blankDelivery(alert.id, screenId, zoneId), update);
+      const changed = next !== current;
       // A repeat of what is already on disk needs no write.
       if (!changed && !unsaved.has(keyOf(alert.id, screenId))) return;
       const done = enqueue({ alertId: alert.id, screenId, zoneId, update });
-      if (changed && watched(alert.id)) emitDeliveries([applyUpdate(current ?? blankDelivery(alert.id, screenId, zoneId), update)]);
+      if (changed && watched(alert.id)) emitDeliveries([next]);
       return done;
     },
 
