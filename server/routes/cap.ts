@@ -57,6 +57,13 @@ export default async function capRoutes(appIn: FastifyInstance): Promise<void> {
     for (const z of zoneIds) assertAllowed(req, data, 'alert:send', z);
   };
 
+  /** For an ALERT_DUPLICATE of message `ref`: the alert that message started or amended; any other error is thrown on. */
+  const duplicateOf = (err: unknown, ref: { sender: string; identifier: string }): Alert => {
+    const first = err instanceof AppError && err.code === 'ALERT_DUPLICATE' ? app.alerts.findByCapRef(ref.sender, ref.identifier) : undefined;
+    if (!first) throw err;
+    return first;
+  };
+
   /** The alert an Update or Cancel refers to: the latest of its references that started or amended one. */
   const referenced = (msg: CapMessage): Alert => {
     for (const ref of [...msg.references].reverse()) {
@@ -107,9 +114,7 @@ export default async function capRoutes(appIn: FastifyInstance): Promise<void> {
           return reply.status(201).send({ action: 'created', alert });
         } catch (err) {
           // The same message posted twice at once: the second finds the first's alert.
-          const first = err instanceof AppError && err.code === 'ALERT_DUPLICATE' ? app.alerts.findByCapRef(capRef.sender, capRef.identifier) : undefined;
-          if (!first) throw err;
-          return reply.status(200).send({ action: 'duplicate', alert: first });
+          return reply.status(200).send({ action: 'duplicate', alert: duplicateOf(err, capRef) });
         }
       }
 
@@ -129,9 +134,7 @@ export default async function capRoutes(appIn: FastifyInstance): Promise<void> {
           return reply.status(200).send({ action: 'amended', alert: await app.alerts.amend(target.id, input, actor, own) });
         } catch (err) {
           // The same Update posted twice at once: the second finds the first's amendment.
-          const first = err instanceof AppError && err.code === 'ALERT_DUPLICATE' ? app.alerts.findByCapRef(own.sender, own.identifier) : undefined;
-          if (!first) throw err;
-          return reply.status(200).send({ action: 'duplicate', alert: first });
+          return reply.status(200).send({ action: 'duplicate', alert: duplicateOf(err, own) });
         }
       }
       if (alertStatus(target, now) !== 'active') return reply.status(200).send({ action: 'duplicate', alert: target });

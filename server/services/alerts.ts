@@ -498,15 +498,19 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
     return { show, clear };
   }
 
-  /** Whether a CAP message has already started or amended an alert. */
-  const sameCap = (data: Readonly<Data>, capRef: CapRef | null) => capRef !== null && capOwner(data, capRef) !== undefined;
+  /** Refuses a CAP message that has already started or amended an alert. */
+  const assertNewCap = (data: Readonly<Data>, capRef: CapRef | null) => {
+    if (capRef && capOwner(data, capRef) !== undefined) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
+  };
+  /** The audit detail's note of the CAP message behind a change. */
+  const capDetail = (capRef: CapRef | null) => (capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : '');
 
   return {
     async create(input, opts) {
       const { capRef } = opts;
       const data = index();
       checkInput(data, input);
-      if (capRef && sameCap(data, capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
+      assertNewCap(data, capRef);
       const screens = targetScreens(data, input.targetZoneIds);
       if (input.mediaHash !== null) await prepareImage(input.mediaHash, screens);
       const now = Date.now();
@@ -529,7 +533,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
       try {
         await store.write((draft, base) => {
           checkInput(base, input);
-          if (capRef && sameCap(base, capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
+          assertNewCap(base, capRef);
           draft.alerts.push(alert);
           recordAudit(draft, {
             actor: opts.actor,
@@ -538,7 +542,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
             entityId: alert.id,
             zoneId: commonZone(base, alert.targetZoneIds),
             after: alert,
-            detail: `${screens.length} screens${capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : ''}`,
+            detail: `${screens.length} screens${capDetail(capRef)}`,
           });
         });
       } catch (err) {
@@ -558,7 +562,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
       await prepareImage(input.mediaHash, screens);
       return serial(alertId, async () => {
         // The same CAP Update twice at once: the second finds the first's link here.
-        if (capRef && sameCap(store.read(), capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
+        assertNewCap(store.read(), capRef);
         const now = Date.now();
         const current = findActive(store.read(), alertId, now);
         const alert: Alert = {
@@ -579,12 +583,13 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
         try {
           await store.write((draft, base) => {
             checkInput(base, input);
-            if (capRef && sameCap(base, capRef)) throw new AppError('ALERT_DUPLICATE', `${capRef.sender} ${capRef.identifier}`);
+            assertNewCap(base, capRef);
             const latest = findActive(base, alertId, now);
             // Amendments of one alert run one at a time; only a direct edit of the document could do this.
             if (latest.revision !== current.revision) throw new AppError('CONFLICT', `${alertId} changed while it was amended`);
             draft.alerts[base.alerts.indexOf(latest)] = alert;
-            if (capRef && !linked(base, capRef)) draft.capLinks.push({ sender: capRef.sender, identifier: capRef.identifier, alertId });
+            // New to this alert: assertNewCap above.
+            if (capRef) draft.capLinks.push({ sender: capRef.sender, identifier: capRef.identifier, alertId });
             recordAudit(draft, {
               actor,
               action: 'alert.amend',
@@ -593,7 +598,7 @@ export function createAlerts(deps: { store: Store; deliveries: DeliveryStore; me
               zoneId: commonZone(base, alert.targetZoneIds),
               before: latest,
               after: alert,
-              detail: `revision ${alert.revision}; ${board.length} screens${dropped.length > 0 ? `; ${dropped.length} no longer targeted` : ''}${capRef ? `; CAP ${capRef.sender} ${capRef.identifier}` : ''}`,
+              detail: `revision ${alert.revision}; ${board.length} screens${dropped.length > 0 ? `; ${dropped.length} no longer targeted` : ''}${capDetail(capRef)}`,
             });
           });
         } catch (err) {
